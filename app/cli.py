@@ -1,0 +1,118 @@
+"""The `edgecart` command. Every failure a person can fix is one clear line, not a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import secrets
+import sys
+from collections.abc import Sequence
+
+import psycopg
+import redis.exceptions
+import sqlalchemy.exc
+
+from app import commands
+from app.accounts.service import AccountError
+from app.assets import AssetsError, build_static
+from app.catalog.seed import SeedError
+from app.devstack.errors import DevStackError
+from app.settings import Settings, SettingsError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="edgecart", description="Edgecart, the shop platform.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    dev = sub.add_parser("dev", help="everything up on this machine, seeded (Ctrl-C stops it)")
+    dev.add_argument("--products", type=int, default=1000, help="demo products on first run")
+    serve = sub.add_parser("serve", help="run the web app with hypercorn")
+    serve.add_argument("--workers", type=int, default=1)
+    sub.add_parser("worker", help="run an arq worker for background jobs")
+    sub.add_parser("migrate", help="apply database migrations")
+    seed = sub.add_parser("seed", help="fill an empty database with a deterministic demo catalog")
+    seed.add_argument("--products", type=int, default=1000, help="how many products (default 1000)")
+    seed.add_argument("--seed", type=int, default=1, help="same seed, same shop (default 1)")
+    staff = sub.add_parser("createstaff", help="create a staff account, or reset its password")
+    staff.add_argument("email")
+    staff.add_argument("--password", help="asked for when omitted (or generated without a TTY)")
+    sub.add_parser("check", help="check configuration and connectivity")
+    sub.add_parser("assets", help="build static files (vendor copy, hashed names, br/gz)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except (SettingsError, DevStackError, AccountError, SeedError, AssetsError) as exc:
+        return _fail(str(exc))
+    except (sqlalchemy.exc.OperationalError, psycopg.OperationalError, OSError) as exc:
+        return _fail(_connection_hint(exc))
+    except redis.exceptions.ConnectionError as exc:
+        return _fail(f"cannot reach Redis (REDIS_URL): {exc}. Start it or fix REDIS_URL")
+    except KeyboardInterrupt:
+        return 130
+
+
+def _fail(message: str) -> int:
+    print(f"edgecart: {message}", file=sys.stderr)
+    return 2
+
+
+def _connection_hint(exc: Exception) -> str:
+    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return f"cannot reach PostgreSQL (DATABASE_URL): {first_line}. Start it or fix DATABASE_URL"
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "dev":
+        from app.devstack.dev import run_dev
+
+        return run_dev(args.products)
+    settings = Settings.from_env()
+    if args.command == "serve":
+        os.execv(
+            sys.executable,
+            [sys.executable, "-m", "hypercorn", "app.asgi:app", "--bind",
+             f"{settings.host}:{settings.port}", "--workers", str(args.workers)],
+        )  # fmt: skip
+    if args.command == "worker":
+        os.execv(sys.executable, [sys.executable, "-m", "arq", "app.workers.settings.WorkerSettings"])
+    if args.command == "migrate":
+        commands.migrate(settings)
+        print("Migrations applied.")
+    elif args.command == "seed":
+        if not 1 <= args.products <= 1_000_000:
+            return _fail("--products must be between 1 and 1,000,000")
+        report = asyncio.run(commands.seed(settings, args.products, args.seed, progress=True))
+        print(f"Seeded {report.products} products and {report.variants} variants in {report.seconds:.1f} s.")
+    elif args.command == "createstaff":
+        password = args.password or _ask_password()
+        email = asyncio.run(commands.create_staff(settings, args.email, password))
+        print(f"Staff account ready: {email}")
+        if not args.password and not sys.stdin.isatty():
+            print(f"Password: {password}")
+    elif args.command == "check":
+        results = asyncio.run(commands.check(settings))
+        for result in results:
+            print(f"{'ok ' if result.ok else 'FAIL'} {result.name}: {result.detail}")
+        return 0 if all(r.ok for r in results) else 1
+    elif args.command == "assets":
+        build_static(settings.static_dir)
+        print(f"Static files built in {settings.static_dir}")
+    return 0
+
+
+def _ask_password() -> str:
+    if not sys.stdin.isatty():
+        return secrets.token_urlsafe(12)
+    password = getpass.getpass("Password: ")
+    if password != getpass.getpass("Again: "):
+        raise AccountError("the two passwords differ")
+    return password
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,101 @@
+"""What the CLI commands do, free of argument parsing so `edgecart dev` and tests can call them."""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from app import db, redis
+from app.accounts import service as accounts
+from app.catalog.seed import SeedReport, seed_catalog
+from app.migrate import upgrade_to_head
+from app.settings import Settings
+from app.workers.heartbeat import HEARTBEAT_KEY
+
+
+def safe_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def migrate(settings: Settings) -> None:
+    upgrade_to_head(settings.database_url)
+
+
+async def seed(settings: Settings, products: int, seed_value: int, progress: bool) -> SeedReport:
+    engine = db.create_engine(settings)
+    try:
+        return await seed_catalog(
+            engine,
+            products=products,
+            media_dir=settings.media_dir,
+            currency=settings.currency,
+            seed=seed_value,
+            progress=progress,
+        )
+    finally:
+        await engine.dispose()
+
+
+async def seed_if_empty(settings: Settings, products: int) -> None:
+    engine = db.create_engine(settings)
+    try:
+        async with engine.connect() as connection:
+            count = (await connection.execute(text("SELECT count(*) FROM product"))).scalar_one()
+    finally:
+        await engine.dispose()
+    if count == 0:
+        print(f"Seeding a demo shop with {products} products…", file=sys.stderr)
+        report = await seed(settings, products, 1, progress=True)
+        print(f"Seeded {report.products} products in {report.seconds:.1f} s.", file=sys.stderr)
+
+
+async def create_staff(settings: Settings, email: str, password: str) -> str:
+    engine = db.create_engine(settings)
+    try:
+        async with db.transaction(db.create_sessionmaker(engine)) as session:
+            account = await accounts.create_or_update_staff(session, email, password)
+            return account.email
+    finally:
+        await engine.dispose()
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    ok: bool
+    detail: str
+
+
+async def check(settings: Settings) -> list[CheckResult]:
+    results = [CheckResult("settings", True, f"{settings.environment} mode")]
+    engine = db.create_engine(settings)
+    try:
+        await db.ping(engine)
+        results.append(CheckResult("database", True, safe_url(settings.database_url)))
+    except Exception as exc:  # report any failure as one line
+        results.append(CheckResult("database", False, f"{safe_url(settings.database_url)}: {exc}"))
+    finally:
+        await engine.dispose()
+    client = redis.create_redis(settings)
+    try:
+        await redis.ping(client)
+        results.append(CheckResult("redis", True, safe_url(settings.redis_url)))
+        beat = await client.get(HEARTBEAT_KEY)
+        if beat is None:
+            results.append(CheckResult("worker", False, "no heartbeat: is `edgecart worker` running?"))
+        else:
+            results.append(CheckResult("worker", True, f"last seen {time.time() - float(beat):.0f} s ago"))
+    except Exception as exc:  # report any failure as one line
+        results.append(CheckResult("redis", False, f"{safe_url(settings.redis_url)}: {exc}"))
+    finally:
+        await client.aclose()
+    manifest = settings.static_dir / "staticfiles.json"
+    results.append(
+        CheckResult("static files", manifest.exists(), str(manifest) if manifest.exists() else
+                    f"{manifest} is missing: run `edgecart assets`")
+    )
+    return results

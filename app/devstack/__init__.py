@@ -1,0 +1,4 @@
+"""Private PostgreSQL, Redis and Varnish servers on loopback, for `edgecart dev` and the tests.
+
+Each server runs from the system binaries in a directory of its own and is stopped by its owner.
+"""

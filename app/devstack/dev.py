@@ -1,0 +1,122 @@
+"""`edgecart dev`: PostgreSQL, Redis, the app, a worker and the edge on one machine, seeded."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from types import FrameType
+
+from app.assets import build_static
+from app.devstack.errors import DevStackError
+from app.devstack.ports import require_free_port, wait_for_port
+from app.devstack.postgres import LocalPostgres, cluster_directory
+from app.devstack.processes import start_web, start_worker, stop_process
+from app.devstack.redis_server import LocalRedis
+from app.devstack.varnish import LocalVarnish, varnish_installed
+from app.settings import Settings
+
+DEV_STAFF_EMAIL = "staff@edgecart.test"
+DEV_STAFF_PASSWORD = "edgecart-staff-demo"
+
+
+class _Stop(Exception):
+    pass
+
+
+def _raise_stop(signum: int, frame: FrameType | None) -> None:
+    raise _Stop
+
+
+def run_dev(products: int) -> int:
+    settings = Settings.from_env()
+    env = dict(os.environ)
+    env.setdefault("EDGECART_ENV", "development")
+    stops: list[Callable[[], None]] = []
+    signal.signal(signal.SIGTERM, _raise_stop)
+    try:
+        require_free_port(settings.port, "the app", "PORT")
+        edge = varnish_installed()
+        if edge:
+            require_free_port(settings.edge_port, "the edge (Varnish)", "EDGE_PORT")
+        if "DATABASE_URL" not in os.environ:
+            postgres = LocalPostgres(
+                cluster_directory(settings.data_dir / "postgres"),
+                int(os.environ.get("EDGECART_PG_PORT", "55432")),
+            )
+            postgres.start()
+            stops.append(postgres.stop)
+            if not postgres.database_exists("edgecart"):
+                postgres.create_database("edgecart")
+            env["DATABASE_URL"] = postgres.url("edgecart")
+        if "REDIS_URL" not in os.environ:
+            redis = LocalRedis(
+                settings.data_dir / "redis", int(os.environ.get("EDGECART_REDIS_PORT", "56379"))
+            )
+            redis.start()
+            stops.append(redis.stop)
+            env["REDIS_URL"] = redis.url
+        settings = Settings.from_env(env)
+        _prepare(settings, products)
+        web = start_web(settings.host, settings.port, env)
+        stops.append(lambda: stop_process(web))
+        wait_for_port(settings.port, 30, "the app (hypercorn)")
+        worker = start_worker(env)
+        stops.append(lambda: stop_process(worker))
+        if edge:
+            varnish = LocalVarnish(settings.data_dir / "varnish", settings.edge_port, settings.port)
+            varnish.start()
+            stops.append(varnish.stop)
+        _print_banner(settings, edge)
+        _wait_for_exit([web, worker])
+        return 0
+    except (_Stop, KeyboardInterrupt):
+        print("\nedgecart dev: stopping…", file=sys.stderr)
+        return 0
+    finally:
+        for stop in reversed(stops):
+            stop()
+
+
+def _prepare(settings: Settings, products: int) -> None:
+    from app.commands import create_staff, migrate, seed_if_empty
+
+    print("edgecart dev: building static files…", file=sys.stderr)
+    build_static(settings.static_dir)
+    print("edgecart dev: migrating the database…", file=sys.stderr)
+    migrate(settings)
+    asyncio.run(seed_if_empty(settings, products))
+    asyncio.run(create_staff(settings, DEV_STAFF_EMAIL, DEV_STAFF_PASSWORD))
+
+
+def _print_banner(settings: Settings, edge: bool) -> None:
+    lines = [
+        "",
+        "Edgecart is up.",
+        f"  shop (origin):  http://{settings.host}:{settings.port}/",
+        f"  shop (edge):    http://{settings.host}:{settings.edge_port}/"
+        if edge
+        else "  edge:           not started (Varnish is not installed)",
+        "  sent mail:      not sent yet (notifications arrive with a later issue)",
+        f"  staff login:    {DEV_STAFF_EMAIL} / {DEV_STAFF_PASSWORD}",
+        f"  data:           {settings.data_dir}",
+        "Press Ctrl-C to stop everything.",
+        "",
+    ]
+    print("\n".join(lines), flush=True)
+
+
+def _wait_for_exit(children: list[subprocess.Popen[bytes]]) -> None:
+    while True:
+        for child in children:
+            if child.poll() is not None:
+                raise DevStackError(
+                    f"`{' '.join(map(str, child.args))}` exited with code {child.returncode}; "
+                    "see its output above"
+                )
+        time.sleep(0.5)
+

@@ -1,0 +1,79 @@
+"""create_app(): the route list, middleware, exception handlers and lifespan."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from servestatic import ServeStaticASGI
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.types import ASGIApp
+
+from app import db, redis
+from app.cart import routes as cart_routes
+from app.catalog import routes as catalog_routes
+from app.logs import configure_logging
+from app.settings import Settings
+from app.web import errors, fragments, health
+from app.web.request_id import RequestIdMiddleware
+from app.web.templating import create_templates
+
+def create_starlette(settings: Settings) -> Starlette:
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        engine = db.create_engine(settings)
+        app.state.engine = engine
+        app.state.sessionmaker = db.create_sessionmaker(engine)
+        app.state.redis = redis.create_redis(settings)
+        try:
+            yield
+        finally:
+            await app.state.redis.aclose()
+            await engine.dispose()
+
+    app = Starlette(
+        routes=[*catalog_routes.routes, *cart_routes.routes, *fragments.routes, *health.routes],
+        middleware=[
+            Middleware(RequestIdMiddleware),
+            Middleware(GZipMiddleware, minimum_size=800),
+        ],
+        exception_handlers={HTTPException: errors.http_error, Exception: errors.server_error},
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.templates = create_templates(settings)
+    return app
+
+
+_HASHED_STATIC = re.compile(r"\.[0-9a-f]{12}\.\w+$")
+
+
+def _is_immutable(path: str, url: str) -> bool:
+    """Built static files carry a content hash in their names, and media files one in their stem."""
+    return url.startswith("/media/") or bool(_HASHED_STATIC.search(url))
+
+
+def serve_static(app: ASGIApp, settings: Settings) -> ServeStaticASGI:
+    """Put the static-file server for /static and /media in front of `app`."""
+    static = ServeStaticASGI(
+        app,
+        root=settings.static_dir if settings.static_dir.exists() else None,
+        prefix="static/",
+        max_age=3600,
+        immutable_file_test=_is_immutable,
+    )
+    if settings.media_dir.exists():
+        # Media names carry a content hash (see app/catalog/images.py), so they never change.
+        static.add_files(settings.media_dir, prefix="media/")
+    return static
+
+
+def create_app(settings: Settings | None = None) -> ASGIApp:
+    """The whole ASGI app: Starlette behind a static-file server for /static and /media."""
+    settings = settings or Settings.from_env()
+    configure_logging(settings.log_json)
+    return serve_static(create_starlette(settings), settings)

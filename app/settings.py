@@ -1,0 +1,115 @@
+"""One Settings object, read from the environment.
+
+Every value has a safe development default; `Settings.from_env` refuses to build a production
+configuration that still carries a development default secret.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from starlette.datastructures import Secret
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEV_SECRET_KEY = "dev-only-secret-key-change-me"
+
+
+class SettingsError(ValueError):
+    """The environment describes a configuration Edgecart must not run with."""
+
+
+def _bool(value: str, name: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise SettingsError(f"{name} must be true or false, not {value!r}")
+
+
+def _int(value: str, name: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {value!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    environment: str = "development"
+    database_url: str = "postgresql+psycopg://postgres@127.0.0.1:5432/edgecart"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    secret_key: Secret = field(default_factory=lambda: Secret(DEV_SECRET_KEY))
+    host: str = "127.0.0.1"
+    port: int = 8000
+    edge_port: int = 8080
+    edge_purge_url: str = ""
+    smtp_url: str = "smtp://127.0.0.1:1025"
+    sms_api_url: str = ""
+    data_dir: Path = PROJECT_ROOT / "var"
+    static_dir: Path = PROJECT_ROOT / "build" / "static"
+    media_dir: Path = PROJECT_ROOT / "var" / "media"
+    currency: str = "EUR"
+    page_size: int = 24
+    db_pool_size: int = 10
+    log_json: bool = True
+    # Edge cache lifetimes (seconds) for public pages: short for browsers, long for the edge,
+    # which is purged by surrogate key when something changes.
+    browser_max_age: int = 60
+    edge_max_age: int = 86400
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        defaults = cls()
+        data_dir = Path(env.get("EDGECART_DATA_DIR", str(defaults.data_dir)))
+        settings = cls(
+            environment=env.get("EDGECART_ENV", defaults.environment),
+            database_url=_async_database_url(env.get("DATABASE_URL", defaults.database_url)),
+            redis_url=env.get("REDIS_URL", defaults.redis_url),
+            secret_key=Secret(env.get("SECRET_KEY", DEV_SECRET_KEY)),
+            host=env.get("HOST", defaults.host),
+            port=_int(env.get("PORT", str(defaults.port)), "PORT"),
+            edge_port=_int(env.get("EDGE_PORT", str(defaults.edge_port)), "EDGE_PORT"),
+            edge_purge_url=env.get("EDGE_PURGE_URL", defaults.edge_purge_url),
+            smtp_url=env.get("SMTP_URL", defaults.smtp_url),
+            sms_api_url=env.get("SMS_API_URL", defaults.sms_api_url),
+            data_dir=data_dir,
+            static_dir=Path(env.get("STATIC_DIR", str(defaults.static_dir))),
+            media_dir=Path(env.get("MEDIA_DIR", str(data_dir / "media"))),
+            currency=env.get("CURRENCY", defaults.currency).upper(),
+            page_size=_int(env.get("PAGE_SIZE", str(defaults.page_size)), "PAGE_SIZE"),
+            db_pool_size=_int(env.get("DB_POOL_SIZE", str(defaults.db_pool_size)), "DB_POOL_SIZE"),
+            log_json=_bool(env.get("LOG_JSON", "true"), "LOG_JSON"),
+        )
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if self.environment not in {"development", "test", "production"}:
+            raise SettingsError(
+                f"EDGECART_ENV must be development, test or production, not {self.environment!r}"
+            )
+        if self.is_production and str(self.secret_key) == DEV_SECRET_KEY:
+            raise SettingsError("SECRET_KEY is the development default: set a long random value")
+        if self.is_production and len(str(self.secret_key)) < 32:
+            raise SettingsError("SECRET_KEY must be at least 32 characters in production")
+        if len(self.currency) != 3 or not self.currency.isalpha():
+            raise SettingsError(f"CURRENCY must be a three-letter ISO 4217 code, not {self.currency!r}")
+        if not 1 <= self.page_size <= 200:
+            raise SettingsError("PAGE_SIZE must be between 1 and 200")
+
+
+def _async_database_url(url: str) -> str:
+    """Accept the usual `postgres://` and `postgresql://` forms and use the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url

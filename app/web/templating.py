@@ -1,0 +1,46 @@
+"""The Jinja2 environment: autoescape on, money and static-file helpers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from starlette.templating import Jinja2Templates
+
+from app.inventory.service import describe_stock
+from app.money import format_money
+from app.settings import Settings
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+IMAGE_WIDTHS = (320, 640, 960)
+
+
+class StaticManifest:
+    """Maps `css/site.css` to its content-hashed name from the build's staticfiles.json."""
+
+    def __init__(self, static_dir: Path) -> None:
+        manifest = static_dir / "staticfiles.json"
+        self.paths: dict[str, str] = {}
+        if manifest.exists():
+            self.paths = json.loads(manifest.read_text())["paths"]
+
+    def url(self, name: str) -> str:
+        return "/static/" + self.paths.get(name, name)
+
+
+def media_srcset(stem: str, extension: str) -> str:
+    return ", ".join(f"/media/{stem}-{width}.{extension} {width}w" for width in IMAGE_WIDTHS)
+
+
+def create_templates(settings: Settings) -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
+    env = templates.env
+    env.autoescape = True
+    env.trim_blocks = True
+    env.lstrip_blocks = True
+    manifest = StaticManifest(settings.static_dir)
+    env.globals["static"] = manifest.url
+    env.globals["media_srcset"] = media_srcset
+    env.filters["money"] = lambda amount, currency: format_money(amount, currency)
+    env.filters["stock_words"] = describe_stock
+    return templates

@@ -1,0 +1,191 @@
+"""The test harness: real PostgreSQL, Redis, Varnish and hypercorn on free loopback ports.
+
+Session scope starts the servers once in private temporary directories and builds two template
+databases (migrated-and-empty, and seeded). Each test gets its own clone, so tests never see
+each other's writes. Everything is stopped when the session ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.assets import build_static
+from app.catalog.seed import seed_catalog
+from app.db import create_engine
+from app.devstack.ports import free_port, wait_for_port
+from app.devstack.postgres import LocalPostgres
+from app.devstack.processes import start_web, stop_process
+from app.devstack.redis_server import LocalRedis
+from app.devstack.varnish import LocalVarnish
+from app.main import create_starlette, serve_static
+from app.migrate import upgrade_to_head
+from app.settings import Settings
+
+SEEDED_PRODUCTS = 60
+EMPTY_TEMPLATE = "tpl_empty"
+SEEDED_TEMPLATE = "tpl_seeded"
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(scope="session")
+def workdir() -> Iterator[Path]:
+    directory = Path(tempfile.mkdtemp(prefix="edgecart-tests-"))
+    directory.chmod(0o755)  # the postgres user must be able to enter it
+    yield directory
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres(workdir: Path) -> Iterator[LocalPostgres]:
+    server = LocalPostgres(workdir / "postgres", free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server(workdir: Path) -> Iterator[LocalRedis]:
+    server = LocalRedis(workdir / "redis", free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def static_dir(workdir: Path) -> Path:
+    destination = workdir / "static"
+    build_static(destination)
+    return destination
+
+
+@pytest.fixture(scope="session")
+def media_dir(workdir: Path) -> Path:
+    return workdir / "media"
+
+
+@pytest.fixture(scope="session")
+def templates_ready(postgres: LocalPostgres, media_dir: Path) -> None:
+    postgres.create_database(EMPTY_TEMPLATE)
+    upgrade_to_head(postgres.url(EMPTY_TEMPLATE))
+    postgres.create_database(SEEDED_TEMPLATE, template=EMPTY_TEMPLATE)
+
+    async def seed() -> None:
+        settings = Settings(database_url=postgres.url(SEEDED_TEMPLATE), db_pool_size=2)
+        engine = create_engine(settings)
+        try:
+            await seed_catalog(engine, products=SEEDED_PRODUCTS, media_dir=media_dir)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(seed())
+
+
+def _clone(postgres: LocalPostgres, template: str) -> Iterator[str]:
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    postgres.create_database(name, template=template)
+    yield postgres.url(name)
+    postgres.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def empty_database_url(postgres: LocalPostgres, templates_ready: None) -> Iterator[str]:
+    """A freshly migrated database with no rows, for this test only."""
+    yield from _clone(postgres, EMPTY_TEMPLATE)
+
+
+@pytest.fixture
+def database_url(postgres: LocalPostgres, templates_ready: None) -> Iterator[str]:
+    """A migrated database holding the seeded demo catalog, for this test only."""
+    yield from _clone(postgres, SEEDED_TEMPLATE)
+
+
+@pytest.fixture
+def settings(
+    database_url: str, redis_server: LocalRedis, static_dir: Path, media_dir: Path
+) -> Settings:
+    return Settings(
+        environment="test",
+        database_url=database_url,
+        redis_url=redis_server.url,
+        static_dir=static_dir,
+        media_dir=media_dir,
+        db_pool_size=2,
+        log_json=False,
+    )
+
+
+@pytest.fixture
+async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """An httpx client talking to the whole ASGI app in-process, lifespan included."""
+    starlette = create_starlette(settings)
+    app = serve_static(starlette, settings)
+    transport = httpx.ASGITransport(app=app)
+    async with starlette.router.lifespan_context(starlette):
+        async with httpx.AsyncClient(transport=transport, base_url="http://shop.test") as http:
+            yield http
+
+
+@pytest.fixture
+def broken_settings(settings: Settings) -> Settings:
+    """Settings whose database and Redis cannot be reached (a closed port)."""
+    port = free_port()
+    return replace(
+        settings,
+        database_url=f"postgresql+psycopg://postgres@127.0.0.1:{port}/nowhere",
+        redis_url=f"redis://127.0.0.1:{port}/0",
+    )
+
+
+# --- live servers for the browser tests -------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def live_server(
+    postgres: LocalPostgres,
+    templates_ready: None,
+    redis_server: LocalRedis,
+    static_dir: Path,
+    media_dir: Path,
+) -> Iterator[str]:
+    """hypercorn serving a seeded clone on a free port, as in production."""
+    name = f"live_{uuid.uuid4().hex[:8]}"
+    postgres.create_database(name, template=SEEDED_TEMPLATE)
+    port = free_port()
+    env = {
+        **os.environ,
+        "EDGECART_ENV": "test",
+        "DATABASE_URL": postgres.url(name),
+        "REDIS_URL": redis_server.url,
+        "STATIC_DIR": str(static_dir),
+        "MEDIA_DIR": str(media_dir),
+    }
+    process = start_web("127.0.0.1", port, env)
+    try:
+        wait_for_port(port, 30, "hypercorn")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop_process(process)
+
+
+@pytest.fixture(scope="session")
+def edge_server(workdir: Path, live_server: str) -> Iterator[str]:
+    """Varnish with xkey in front of the live server, with cdn/edgecart.vcl."""
+    varnish = LocalVarnish(workdir / "varnish", free_port(), int(live_server.rsplit(":", 1)[1]))
+    varnish.start()
+    yield varnish.url
+    varnish.stop()
+
