@@ -86,16 +86,23 @@ async def check(settings: Settings) -> list[CheckResult]:
         results.append(CheckResult("redis", True, safe_url(settings.redis_url)))
         beat = await client.get(HEARTBEAT_KEY)
         if beat is None:
-            results.append(CheckResult("worker", False, "no heartbeat: is `edgecart worker` running?"))
+            results.append(
+                CheckResult("worker", False, "no heartbeat: is `edgecart worker` running?")
+            )
         else:
-            results.append(CheckResult("worker", True, f"last seen {time.time() - float(beat):.0f} s ago"))
+            results.append(
+                CheckResult("worker", True, f"last seen {time.time() - float(beat):.0f} s ago")
+            )
     except Exception as exc:  # report any failure as one line
         results.append(CheckResult("redis", False, f"{safe_url(settings.redis_url)}: {exc}"))
     finally:
         await client.aclose()
     manifest = settings.static_dir / "staticfiles.json"
     results.append(
-        CheckResult("static files", manifest.exists(), str(manifest) if manifest.exists() else
-                    f"{manifest} is missing: run `edgecart assets`")
+        CheckResult(
+            "static files",
+            manifest.exists(),
+            str(manifest) if manifest.exists() else f"{manifest} is missing: run `edgecart assets`",
+        )
     )
     return results

@@ -22,6 +22,7 @@ from app.web import errors, fragments, health
 from app.web.request_id import RequestIdMiddleware
 from app.web.templating import create_templates
 
+
 def create_starlette(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -76,4 +77,5 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
     """The whole ASGI app: Starlette behind a static-file server for /static and /media."""
     settings = settings or Settings.from_env()
     configure_logging(settings.log_json)
-    return serve_static(create_starlette(settings), settings)
+    app: ASGIApp = serve_static(create_starlette(settings), settings)
+    return app

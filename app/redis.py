@@ -8,7 +8,10 @@ from app.settings import Settings
 
 
 def create_redis(settings: Settings) -> Redis:
-    return Redis.from_url(settings.redis_url, decode_responses=True, health_check_interval=30)
+    client: Redis = Redis.from_url(
+        settings.redis_url, decode_responses=True, health_check_interval=30
+    )
+    return client
 
 
 async def ping(client: Redis) -> None:

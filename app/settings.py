@@ -14,7 +14,7 @@ from pathlib import Path
 from starlette.datastructures import Secret
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEV_SECRET_KEY = "dev-only-secret-key-change-me"
+DEV_SECRET_KEY = "dev-only-secret-key-change-me"  # noqa: S105  (refused in production)
 
 
 class SettingsError(ValueError):
@@ -102,7 +102,9 @@ class Settings:
         if self.is_production and len(str(self.secret_key)) < 32:
             raise SettingsError("SECRET_KEY must be at least 32 characters in production")
         if len(self.currency) != 3 or not self.currency.isalpha():
-            raise SettingsError(f"CURRENCY must be a three-letter ISO 4217 code, not {self.currency!r}")
+            raise SettingsError(
+                f"CURRENCY must be a three-letter ISO 4217 code, not {self.currency!r}"
+            )
         if not 1 <= self.page_size <= 200:
             raise SettingsError("PAGE_SIZE must be between 1 and 200")
 

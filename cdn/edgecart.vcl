@@ -13,7 +13,7 @@ backend origin {
     .first_byte_timeout = 30s;
     .probe = {
         .url = "/healthz";
-        .interval = 2s;
+        .interval = 5s;
         .timeout = 1s;
         .window = 3;
         .threshold = 2;
@@ -26,6 +26,11 @@ acl purgers {
 }
 
 sub vcl_recv {
+    # One id per request from the edge to the origin's logs; a cached page must not repeat
+    # the id of the request that filled the cache.
+    if (!req.http.X-Request-ID) {
+        set req.http.X-Request-ID = "edge-" + req.xid;
+    }
     if (req.method == "PURGE") {
         if (client.ip !~ purgers) {
             return (synth(403, "Forbidden"));
@@ -98,7 +103,11 @@ sub vcl_deliver {
     } else {
         set resp.http.X-Cache = "MISS";
     }
+    set resp.http.X-Request-ID = req.http.X-Request-ID;
+    # Surrogate keys are for the edge; browsers need not see the catalog's inventory of ids.
     unset resp.http.xkey;
+    unset resp.http.Surrogate-Key;
+    unset resp.http.Cache-Tag;
     unset resp.http.Via;
     unset resp.http.X-Varnish;
 }

@@ -9,8 +9,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
-import app.catalog.models
 import app.accounts.models
+import app.catalog.models
 import app.inventory.models  # noqa: F401  (registers the tables on the metadata)
 from app.settings import Settings
 

@@ -134,9 +134,11 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     starlette = create_starlette(settings)
     app = serve_static(starlette, settings)
     transport = httpx.ASGITransport(app=app)
-    async with starlette.router.lifespan_context(starlette):
-        async with httpx.AsyncClient(transport=transport, base_url="http://shop.test") as http:
-            yield http
+    async with (
+        starlette.router.lifespan_context(starlette),
+        httpx.AsyncClient(transport=transport, base_url="http://shop.test") as http,
+    ):
+        yield http
 
 
 @pytest.fixture
@@ -188,4 +190,3 @@ def edge_server(workdir: Path, live_server: str) -> Iterator[str]:
     varnish.start()
     yield varnish.url
     varnish.stop()
-

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from argon2 import PasswordHasher
-from sqlalchemy import select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import select
 
 from app.accounts.models import UserAccount
 
@@ -31,9 +31,8 @@ async def create_or_update_staff(session: AsyncSession, email: str, password: st
     address = normalise_email(email)
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
-    account = (
-        await session.execute(select(UserAccount).where(UserAccount.email == address))
-    ).scalar_one_or_none()
+    found = await session.execute(select(UserAccount).where(UserAccount.email == address))
+    account = found.scalar_one_or_none()
     if account is None:
         account = UserAccount(email=address, password_hash="", is_staff=True)
         session.add(account)

@@ -18,8 +18,14 @@ async def home(request: Request) -> Response:
     async with transaction(request.app.state.sessionmaker) as session:
         featured = await catalog.list_featured_products(session, limit=12)
         categories = await catalog.list_top_categories(session)
-    response = render(request, "catalog/home.html", {"featured": featured, "categories": categories})
-    keys = ["home", *(f"product-{p.id}" for p in featured), *(f"category-{c.id}" for c in categories)]
+    response = render(
+        request, "catalog/home.html", {"featured": featured, "categories": categories}
+    )
+    keys = [
+        "home",
+        *(f"product-{p.id}" for p in featured),
+        *(f"category-{c.id}" for c in categories),
+    ]
     return cache_publicly(response, request.app.state.settings, keys)
 
 
@@ -38,7 +44,7 @@ async def category(request: Request) -> Response:
     if number > page.last:
         raise HTTPException(404)
     context = {"category": found, "page": page, "children": children, "breadcrumbs": breadcrumbs}
-    response = render(request, "catalog/category.html", context, fragment="catalog/_grid.html")
+    response = render(request, "catalog/category.html", context)
     keys = [f"category-{c.id}" for c in (*breadcrumbs, *children)]
     keys += [f"product-{p.id}" for p in page.items]
     return cache_publicly(response, request.app.state.settings, keys)

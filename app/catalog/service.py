@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import text
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.catalog.models import (
     CategoryView,
@@ -186,6 +186,9 @@ async def get_product(session: AsyncSession, slug: str) -> ProductDetail:
         attributes=row.attributes,
         category=breadcrumbs[-1],
         breadcrumbs=breadcrumbs,
-        variants=[VariantView(*v, stock=stock[v.id]) for v in variant_rows],
+        variants=[
+            VariantView(v.id, v.sku, v.title, v.options, v.price_minor, v.currency, stock[v.id])
+            for v in variant_rows
+        ],
         images=[ImageView(*image) for image in image_rows.all()],
     )

@@ -21,7 +21,7 @@ from app.devstack.varnish import LocalVarnish, varnish_installed
 from app.settings import Settings
 
 DEV_STAFF_EMAIL = "staff@edgecart.test"
-DEV_STAFF_PASSWORD = "edgecart-staff-demo"
+DEV_STAFF_PASSWORD = "edgecart-staff-demo"  # noqa: S105  (printed for the local demo shop only)
 
 
 class _Stop(Exception):
@@ -72,7 +72,7 @@ def run_dev(products: int) -> int:
             varnish.start()
             stops.append(varnish.stop)
         _print_banner(settings, edge)
-        _wait_for_exit([web, worker])
+        _wait_for_exit({"the app (hypercorn)": web, "the worker (arq)": worker})
         return 0
     except (_Stop, KeyboardInterrupt):
         print("\nedgecart dev: stopping…", file=sys.stderr)
@@ -110,13 +110,11 @@ def _print_banner(settings: Settings, edge: bool) -> None:
     print("\n".join(lines), flush=True)
 
 
-def _wait_for_exit(children: list[subprocess.Popen[bytes]]) -> None:
+def _wait_for_exit(children: dict[str, subprocess.Popen[bytes]]) -> None:
     while True:
-        for child in children:
+        for name, child in children.items():
             if child.poll() is not None:
                 raise DevStackError(
-                    f"`{' '.join(map(str, child.args))}` exited with code {child.returncode}; "
-                    "see its output above"
+                    f"{name} exited with code {child.returncode}; see its output above"
                 )
         time.sleep(0.5)
-

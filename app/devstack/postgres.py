@@ -65,9 +65,18 @@ class LocalPostgres:
             os.chown(self.directory, uid, -1)
         if not (self.data / "PG_VERSION").exists():
             done = self._run(
-                "initdb", "-D", str(self.data), "-U", POSTGRES_USER, "-A", "trust",
-                "-E", "UTF8", "--locale=C.UTF-8", "--no-sync",
-            )  # fmt: skip
+                "initdb",
+                "-D",
+                str(self.data),
+                "-U",
+                POSTGRES_USER,
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "--no-sync",
+            )
             if done.returncode != 0:
                 raise DevStackError(f"initdb failed in {self.data}: {done.stderr.strip()}")
         if self._run("pg_ctl", "-D", str(self.data), "status").returncode == 0:
@@ -79,9 +88,18 @@ class LocalPostgres:
             "-c max_connections=200"
         )
         done = self._run(
-            "pg_ctl", "-D", str(self.data), "-l", str(self.directory / "postgres.log"),
-            "-w", "-t", "30", "-o", options, "start",
-        )  # fmt: skip
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.directory / "postgres.log"),
+            "-w",
+            "-t",
+            "30",
+            "-o",
+            options,
+            "start",
+        )
         if done.returncode != 0:
             raise DevStackError(
                 f"PostgreSQL failed to start on port {self.port}; "
@@ -98,9 +116,21 @@ class LocalPostgres:
 
     def psql(self, sql: str, database: str = "postgres") -> str:
         done = self._run(
-            "psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", POSTGRES_USER,
-            "-d", database, "-tAX", "-v", "ON_ERROR_STOP=1", "-c", sql,
-        )  # fmt: skip
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            POSTGRES_USER,
+            "-d",
+            database,
+            "-tAX",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            sql,
+        )
         if done.returncode != 0:
             raise DevStackError(f"psql failed: {done.stderr.strip()}")
         return done.stdout

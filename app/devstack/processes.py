@@ -14,12 +14,22 @@ def python_tool(name: str) -> str:
     return str(Path(sys.executable).parent / name)
 
 
-def start_web(host: str, port: int, env: Mapping[str, str], workers: int = 1) -> subprocess.Popen[bytes]:
+def start_web(
+    host: str, port: int, env: Mapping[str, str], workers: int = 1
+) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [
-            python_tool("hypercorn"), "app.asgi:app", "--bind", f"{host}:{port}",
-            "--workers", str(workers), "--keep-alive", "75", "--graceful-timeout", "5",
-        ],  # fmt: skip
+            python_tool("hypercorn"),
+            "app.asgi:app",
+            "--bind",
+            f"{host}:{port}",
+            "--workers",
+            str(workers),
+            "--keep-alive",
+            "75",
+            "--graceful-timeout",
+            "5",
+        ],
         env=dict(env),
         stdin=subprocess.DEVNULL,
         start_new_session=True,

@@ -28,10 +28,22 @@ class LocalRedis:
         log = self.directory / "redis.log"
         self.process = subprocess.Popen(
             [
-                binary, "--bind", "127.0.0.1", "--port", str(self.port),
-                "--dir", str(self.directory), "--save", "", "--appendonly", "no",
-                "--logfile", str(log), "--daemonize", "no",
-            ],  # fmt: skip
+                binary,
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--dir",
+                str(self.directory),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--logfile",
+                str(log),
+                "--daemonize",
+                "no",
+            ],
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )

@@ -47,10 +47,23 @@ class LocalVarnish:
         with log.open("wb") as out:
             self.process = subprocess.Popen(
                 [
-                    binary, "-F", "-j", "none", "-a", f"127.0.0.1:{self.port}",
-                    "-T", f"127.0.0.1:{free_port()}", "-n", str(self.directory / "state"),
-                    "-f", str(vcl), "-s", "malloc,256m", "-p", "default_grace=3600",
-                ],  # fmt: skip
+                    binary,
+                    "-F",
+                    "-j",
+                    "none",
+                    "-a",
+                    f"127.0.0.1:{self.port}",
+                    "-T",
+                    f"127.0.0.1:{free_port()}",
+                    "-n",
+                    str(self.directory / "state"),
+                    "-f",
+                    str(vcl),
+                    "-s",
+                    "malloc,256m",
+                    "-p",
+                    "default_grace=3600",
+                ],
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,

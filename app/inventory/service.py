@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from app.inventory.models import StockLevel
 
@@ -18,9 +18,7 @@ async def stock_for_variants(session: AsyncSession, variant_ids: Iterable[int]) 
     if not ids:
         return {}
     rows = await session.execute(
-        select(StockLevel.variant_id, StockLevel.on_hand).where(
-            StockLevel.variant_id.in_(ids)  # type: ignore[attr-defined]
-        )
+        select(StockLevel.variant_id, StockLevel.on_hand).where(col(StockLevel.variant_id).in_(ids))
     )
     found = {variant_id: on_hand for variant_id, on_hand in rows.all()}
     return {variant_id: found.get(variant_id, 0) for variant_id in ids}

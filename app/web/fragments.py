@@ -12,7 +12,9 @@ from app.web.caching import keep_private
 async def cart_badge(request: Request) -> Response:
     # The cart arrives with the cart issue; until then every visitor's cart is empty.
     templates = request.app.state.templates
-    response: Response = templates.TemplateResponse(request, "partials/_cart_badge.html", {"count": 0})
+    response: Response = templates.TemplateResponse(
+        request, "partials/_cart_badge.html", {"count": 0}
+    )
     return keep_private(response)
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from typing import Any
+
+from jinja2 import pass_context
 from starlette.templating import Jinja2Templates
 
 from app.inventory.service import describe_stock
@@ -32,6 +35,12 @@ def media_srcset(stem: str, extension: str) -> str:
     return ", ".join(f"/media/{stem}-{width}.{extension} {width}w" for width in IMAGE_WIDTHS)
 
 
+@pass_context
+def url_path(context: dict[str, Any], name: str, /, **params: Any) -> str:
+    """A root-relative link (`/products/x`): cached pages must not bake in one host name."""
+    return str(context["request"].app.url_path_for(name, **params))
+
+
 def create_templates(settings: Settings) -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATE_DIR))
     env = templates.env
@@ -40,6 +49,7 @@ def create_templates(settings: Settings) -> Jinja2Templates:
     env.lstrip_blocks = True
     manifest = StaticManifest(settings.static_dir)
     env.globals["static"] = manifest.url
+    env.globals["url_path"] = url_path
     env.globals["media_srcset"] = media_srcset
     env.filters["money"] = lambda amount, currency: format_money(amount, currency)
     env.filters["stock_words"] = describe_stock

@@ -35,9 +35,7 @@ def upgrade() -> None:
         sa.Column("title", sa.String(160), nullable=False),
         sa.Column("description", sa.String(), nullable=False, server_default=""),
         sa.Column("category_id", sa.Integer(), sa.ForeignKey("category.id"), nullable=False),
-        sa.Column(
-            "attributes", postgresql.JSONB(), nullable=False, server_default=sa.text("'{}'")
-        ),
+        sa.Column("attributes", postgresql.JSONB(), nullable=False, server_default=sa.text("'{}'")),
         sa.Column("is_featured", sa.Boolean(), nullable=False, server_default=sa.false()),
         sa.Column(
             "created_at",

@@ -27,9 +27,11 @@ async def test_readyz_reports_database_and_redis(client: httpx.AsyncClient) -> N
 async def test_readyz_is_503_when_nothing_is_reachable(broken_settings: Settings) -> None:
     starlette = create_starlette(broken_settings)
     transport = httpx.ASGITransport(app=serve_static(starlette, broken_settings))
-    async with starlette.router.lifespan_context(starlette):
-        async with httpx.AsyncClient(transport=transport, base_url="http://shop.test") as http:
-            response = await http.get("/readyz")
+    async with (
+        starlette.router.lifespan_context(starlette),
+        httpx.AsyncClient(transport=transport, base_url="http://shop.test") as http,
+    ):
+        response = await http.get("/readyz")
 
     assert response.status_code == 503
     assert response.json() == {

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import pytest
+
+from app.settings import Settings, SettingsError
+
+
+def test_defaults_are_safe_for_development() -> None:
+    settings = Settings.from_env({})
+
+    assert settings.environment == "development"
+    assert settings.database_url.startswith("postgresql+psycopg://")
+    assert settings.port == 8000
+    assert settings.edge_port == 8080
+
+
+def test_the_secret_never_prints() -> None:
+    settings = Settings.from_env({"SECRET_KEY": "s3cr3t-value-that-is-long-enough-1234"})
+
+    assert "s3cr3t" not in repr(settings)
+    assert str(settings.secret_key) == "s3cr3t-value-that-is-long-enough-1234"
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["postgres://u:p@db:5432/shop", "postgresql://u:p@db:5432/shop"],
+    ids=["postgres-scheme", "postgresql-scheme"],
+)
+def test_common_database_urls_use_the_psycopg_driver(url: str) -> None:
+    settings = Settings.from_env({"DATABASE_URL": url})
+
+    assert settings.database_url == "postgresql+psycopg://u:p@db:5432/shop"
+
+
+def test_production_refuses_the_default_secret() -> None:
+    with pytest.raises(SettingsError, match="SECRET_KEY"):
+        Settings.from_env({"EDGECART_ENV": "production"})
+
+
+def test_production_refuses_a_short_secret() -> None:
+    with pytest.raises(SettingsError, match="32 characters"):
+        Settings.from_env({"EDGECART_ENV": "production", "SECRET_KEY": "short"})
+
+
+def test_production_accepts_a_long_secret() -> None:
+    settings = Settings.from_env({"EDGECART_ENV": "production", "SECRET_KEY": "x" * 40})
+
+    assert settings.is_production
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"PORT": "eighty"}, "PORT must be a whole number"),
+        ({"EDGECART_ENV": "staging"}, "EDGECART_ENV must be"),
+        ({"CURRENCY": "EURO"}, "CURRENCY"),
+        ({"PAGE_SIZE": "0"}, "PAGE_SIZE"),
+        ({"LOG_JSON": "maybe"}, "LOG_JSON"),
+    ],
+    ids=["port", "environment", "currency", "page-size", "log-json"],
+)
+def test_bad_values_get_a_clear_message(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env(env)
