@@ -51,7 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (sqlalchemy.exc.OperationalError, psycopg.OperationalError, OSError) as exc:
         return _fail(_connection_hint(exc))
     except redis.exceptions.ConnectionError as exc:
-        return _fail(f"cannot reach Redis (REDIS_URL): {exc}. Start it or fix REDIS_URL")
+        reason = commands.one_line(exc)
+        return _fail(f"cannot reach Redis (REDIS_URL): {reason}. Start it or fix REDIS_URL")
     except KeyboardInterrupt:
         return 130
 
@@ -62,8 +63,8 @@ def _fail(message: str) -> int:
 
 
 def _connection_hint(exc: Exception) -> str:
-    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return f"cannot reach PostgreSQL (DATABASE_URL): {first_line}. Start it or fix DATABASE_URL"
+    reason = commands.one_line(exc)
+    return f"cannot reach PostgreSQL (DATABASE_URL): {reason}. Start it or fix DATABASE_URL"
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -17,6 +17,12 @@ from app.settings import Settings
 from app.workers.heartbeat import HEARTBEAT_KEY
 
 
+def one_line(exc: BaseException) -> str:
+    """The first line of an error, without the library's links and hints."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
@@ -77,7 +83,7 @@ async def check(settings: Settings) -> list[CheckResult]:
         await db.ping(engine)
         results.append(CheckResult("database", True, safe_url(settings.database_url)))
     except Exception as exc:  # report any failure as one line
-        results.append(CheckResult("database", False, f"{safe_url(settings.database_url)}: {exc}"))
+        results.append(CheckResult("database", False, f"{safe_url(settings.database_url)}: {one_line(exc)}"))
     finally:
         await engine.dispose()
     client = redis.create_redis(settings)
@@ -94,7 +100,7 @@ async def check(settings: Settings) -> list[CheckResult]:
                 CheckResult("worker", True, f"last seen {time.time() - float(beat):.0f} s ago")
             )
     except Exception as exc:  # report any failure as one line
-        results.append(CheckResult("redis", False, f"{safe_url(settings.redis_url)}: {exc}"))
+        results.append(CheckResult("redis", False, f"{safe_url(settings.redis_url)}: {one_line(exc)}"))
     finally:
         await client.aclose()
     manifest = settings.static_dir / "staticfiles.json"

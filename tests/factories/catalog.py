@@ -1,0 +1,77 @@
+"""Factories for catalog rows: a product with variants and stock, in one call."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+_counter = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class MadeProduct:
+    id: int
+    slug: str
+    variant_ids: list[int]
+
+
+async def make_category(session: AsyncSession, name: str = "Test things") -> int:
+    number = next(_counter)
+    row = await session.execute(
+        text("INSERT INTO category (slug, name) VALUES (:slug, :name) RETURNING id"),
+        {"slug": f"test-things-{number}", "name": name},
+    )
+    return int(row.scalar_one())
+
+
+async def make_product(
+    session: AsyncSession,
+    *,
+    title: str = "Test Mug",
+    stock: tuple[int, ...] = (10,),
+    price_minor: int = 1250,
+    currency: str = "EUR",
+    category_id: int | None = None,
+    featured: bool = False,
+) -> MadeProduct:
+    """A product with one variant per entry of `stock`, each with that many units on hand."""
+    number = next(_counter)
+    category = category_id or await make_category(session)
+    slug = f"test-product-{number}"
+    product_id = (
+        await session.execute(
+            text(
+                "INSERT INTO product (slug, title, description, category_id, is_featured) "
+                "VALUES (:slug, :title, 'Made by a test.', :category, :featured) RETURNING id"
+            ),
+            {"slug": slug, "title": title, "category": category, "featured": featured},
+        )
+    ).scalar_one()
+    variant_ids = []
+    for position, on_hand in enumerate(stock):
+        variant_id = (
+            await session.execute(
+                text(
+                    "INSERT INTO product_variant (product_id, sku, title, price_minor, currency, "
+                    "position) VALUES (:product, :sku, :title, :price, :currency, :position) "
+                    "RETURNING id"
+                ),
+                {
+                    "product": product_id,
+                    "sku": f"TEST-{number}-{position}",
+                    "title": f"Option {position + 1}",
+                    "price": price_minor,
+                    "currency": currency,
+                    "position": position,
+                },
+            )
+        ).scalar_one()
+        await session.execute(
+            text("INSERT INTO stock_level (variant_id, on_hand) VALUES (:id, :on_hand)"),
+            {"id": variant_id, "on_hand": on_hand},
+        )
+        variant_ids.append(int(variant_id))
+    return MadeProduct(int(product_id), slug, variant_ids)

@@ -1,0 +1,112 @@
+"""The `edgecart` command as a person runs it: one clear line when something is wrong."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from app.cli import main
+from app.devstack.ports import free_port
+
+EDGECART = str(Path(sys.executable).parent / "edgecart")
+
+
+def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [EDGECART, *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.fixture
+def closed_port_url() -> str:
+    return f"postgresql://postgres@127.0.0.1:{free_port()}/nowhere"
+
+
+@pytest.fixture
+def busy_port() -> Iterator[int]:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield sock.getsockname()[1]
+
+
+@pytest.mark.parametrize("command", ["dev", "serve", "worker", "migrate", "seed", "createstaff",
+                                     "check", "assets"])  # fmt: skip
+def test_every_command_has_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+
+    assert exit_info.value.code == 0
+    assert f"usage: edgecart {command}" in capsys.readouterr().out
+
+
+def test_an_unreachable_database_is_one_line_saying_what_to_do(closed_port_url: str) -> None:
+    done = run("migrate", DATABASE_URL=closed_port_url)
+
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1
+    assert done.stderr.startswith("edgecart: cannot reach PostgreSQL (DATABASE_URL)")
+    assert "fix DATABASE_URL" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_check_reports_each_unreachable_server(closed_port_url: str) -> None:
+    port = free_port()
+    done = run("check", DATABASE_URL=closed_port_url, REDIS_URL=f"redis://127.0.0.1:{port}/0")
+
+    assert done.returncode == 1
+    assert "FAIL database" in done.stdout
+    assert "FAIL redis" in done.stdout
+
+
+def test_production_with_the_default_secret_refuses_to_start() -> None:
+    done = run("check", EDGECART_ENV="production", SECRET_KEY="dev-only-secret-key-change-me")
+
+    assert done.returncode == 2
+    assert (
+        done.stderr == "edgecart: SECRET_KEY is the development default: set a long random value\n"
+    )
+
+
+def test_dev_refuses_a_port_in_use(busy_port: int) -> None:
+    done = run("dev", PORT=str(busy_port))
+
+    assert done.returncode == 2
+    assert f"port {busy_port} for the app is in use" in done.stderr
+    assert "set PORT to another port" in done.stderr
+
+
+def test_seed_rejects_an_absurd_product_count() -> None:
+    done = run("seed", "--products", "0")
+
+    assert done.returncode == 2
+    assert "--products must be between 1 and 1,000,000" in done.stderr
+
+
+def test_createstaff_then_check_against_a_real_database(
+    empty_database_url: str, redis_server: object
+) -> None:
+    done = run("createstaff", "Clerk@Example.com", "--password", "a-long-password",
+               DATABASE_URL=empty_database_url)  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "Staff account ready: clerk@example.com\n"
+
+
+def test_createstaff_rejects_a_short_password(empty_database_url: str) -> None:
+    done = run("createstaff", "clerk@example.com", "--password", "short",
+               DATABASE_URL=empty_database_url)  # fmt: skip
+
+    assert done.returncode == 2
+    assert "at least 10 characters" in done.stderr
