@@ -83,7 +83,9 @@ async def check(settings: Settings) -> list[CheckResult]:
         await db.ping(engine)
         results.append(CheckResult("database", True, safe_url(settings.database_url)))
     except Exception as exc:  # report any failure as one line
-        results.append(CheckResult("database", False, f"{safe_url(settings.database_url)}: {one_line(exc)}"))
+        results.append(
+            CheckResult("database", False, f"{safe_url(settings.database_url)}: {one_line(exc)}")
+        )
     finally:
         await engine.dispose()
     client = redis.create_redis(settings)
@@ -100,7 +102,9 @@ async def check(settings: Settings) -> list[CheckResult]:
                 CheckResult("worker", True, f"last seen {time.time() - float(beat):.0f} s ago")
             )
     except Exception as exc:  # report any failure as one line
-        results.append(CheckResult("redis", False, f"{safe_url(settings.redis_url)}: {one_line(exc)}"))
+        results.append(
+            CheckResult("redis", False, f"{safe_url(settings.redis_url)}: {one_line(exc)}")
+        )
     finally:
         await client.aclose()
     manifest = settings.static_dir / "staticfiles.json"
