@@ -19,6 +19,7 @@ from app.catalog import routes as catalog_routes
 from app.logs import configure_logging
 from app.settings import Settings
 from app.web import errors, fragments, health
+from app.web import metrics as request_metrics
 from app.web.request_id import RequestIdMiddleware
 from app.web.templating import create_templates
 
@@ -36,16 +37,25 @@ def create_starlette(settings: Settings) -> Starlette:
             await app.state.redis.aclose()
             await engine.dispose()
 
+    collected = request_metrics.RequestMetrics()
     app = Starlette(
-        routes=[*catalog_routes.routes, *cart_routes.routes, *fragments.routes, *health.routes],
+        routes=[
+            *catalog_routes.routes,
+            *cart_routes.routes,
+            *fragments.routes,
+            *health.routes,
+            *request_metrics.routes,
+        ],
         middleware=[
             Middleware(RequestIdMiddleware),
+            Middleware(request_metrics.MetricsMiddleware, metrics=collected),
             Middleware(GZipMiddleware, minimum_size=800),
         ],
         exception_handlers={HTTPException: errors.http_error, Exception: errors.server_error},
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.metrics = collected
     app.state.templates = create_templates(settings)
     return app
 

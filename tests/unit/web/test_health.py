@@ -38,3 +38,19 @@ async def test_readyz_is_503_when_nothing_is_reachable(broken_settings: Settings
         "status": "unavailable",
         "checks": {"database": "unreachable", "redis": "unreachable"},
     }
+
+
+async def test_metrics_count_requests_by_handler_in_prometheus_text(
+    client: httpx.AsyncClient,
+) -> None:
+    await client.get("/")
+    await client.get("/products/no-such-thing")
+
+    response = await client.get("/metrics")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
+    lines = response.text.splitlines()
+    assert 'edgecart_requests_total{handler="home",method="GET",status="200"} 1' in lines
+    assert 'edgecart_requests_total{handler="product",method="GET",status="404"} 1' in lines
+    assert 'edgecart_request_seconds_count{handler="home"} 1' in lines
