@@ -62,13 +62,13 @@ async def test_category_page_beyond_the_last_is_404(client: httpx.AsyncClient) -
 
 
 @pytest.mark.parametrize(
-    "page", ["0", "-1", "abc", "99999999"], ids=["zero", "negative", "word", "huge"]
+    "number", ["0", "-1", "abc", "99999999"], ids=["zero", "negative", "word", "huge"]
 )
-async def test_a_bad_page_number_is_a_clear_400(client: httpx.AsyncClient, page: str) -> None:
+async def test_a_bad_page_number_is_a_clear_400(client: httpx.AsyncClient, number: str) -> None:
     home = await client.get("/")
     slug = re.findall(r'href="/categories/([^"]+)"', home.text)[0]
 
-    response = await client.get(f"/categories/{slug}", params={"page": page})
+    response = await client.get(f"/categories/{slug}", params={"page": number})
 
     assert response.status_code == 400
     assert "request-id" in response.text
