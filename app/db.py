@@ -23,7 +23,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
         settings.database_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
-        pool_pre_ping=True,
+        # A dead connection is replaced when a query fails on it; a ping on every checkout
+        # would cost a round trip per request.
+        pool_recycle=1800,
     )
 
 

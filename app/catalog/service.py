@@ -148,36 +148,36 @@ async def list_category_products(
     return Page(items=items, number=page, size=page_size, total=total)
 
 
+_PRODUCT_DETAIL = text(
+    """
+    SELECT p.id, p.slug, p.title, p.description, p.attributes, p.category_id,
+        (SELECT coalesce(json_agg(json_build_array(v.id, v.sku, v.title, v.options,
+                                                   v.price_minor, v.currency)
+                                  ORDER BY v.position, v.id), '[]')
+         FROM product_variant v WHERE v.product_id = p.id) AS variants,
+        (SELECT coalesce(json_agg(json_build_array(i.stem, i.alt, i.width, i.height)
+                                  ORDER BY i.position, i.id), '[]')
+         FROM product_image i WHERE i.product_id = p.id) AS images,
+        (WITH RECURSIVE up(id, slug, name, description, parent_id, depth) AS (
+             SELECT c.id, c.slug, c.name, c.description, c.parent_id, 0
+             FROM category c WHERE c.id = p.category_id
+             UNION ALL
+             SELECT c.id, c.slug, c.name, c.description, c.parent_id, up.depth + 1
+             FROM category c JOIN up ON c.id = up.parent_id)
+         SELECT json_agg(json_build_array(id, slug, name, description, parent_id)
+                         ORDER BY depth DESC) FROM up) AS breadcrumbs
+    FROM product p WHERE p.slug = :slug
+    """
+)
+
+
 async def get_product(session: AsyncSession, slug: str) -> ProductDetail:
-    row = (
-        await session.execute(
-            text(
-                "SELECT id, slug, title, description, attributes, category_id "
-                "FROM product WHERE slug = :slug"
-            ),
-            {"slug": slug},
-        )
-    ).first()
+    """A product with its variants, images and category trail in one round trip, plus stock."""
+    row = (await session.execute(_PRODUCT_DETAIL, {"slug": slug})).first()
     if row is None:
         raise CatalogNotFound(slug)
-    variant_rows = (
-        await session.execute(
-            text(
-                "SELECT id, sku, title, options, price_minor, currency FROM product_variant "
-                "WHERE product_id = :id ORDER BY position, id"
-            ),
-            {"id": row.id},
-        )
-    ).all()
-    stock = await inventory.stock_for_variants(session, [v.id for v in variant_rows])
-    image_rows = await session.execute(
-        text(
-            "SELECT stem, alt, width, height FROM product_image "
-            "WHERE product_id = :id ORDER BY position, id"
-        ),
-        {"id": row.id},
-    )
-    breadcrumbs = await list_breadcrumbs(session, row.category_id)
+    stock = await inventory.stock_for_variants(session, [v[0] for v in row.variants])
+    breadcrumbs = [CategoryView(*crumb) for crumb in row.breadcrumbs]
     return ProductDetail(
         id=row.id,
         slug=row.slug,
@@ -187,8 +187,8 @@ async def get_product(session: AsyncSession, slug: str) -> ProductDetail:
         category=breadcrumbs[-1],
         breadcrumbs=breadcrumbs,
         variants=[
-            VariantView(v.id, v.sku, v.title, v.options, v.price_minor, v.currency, stock[v.id])
-            for v in variant_rows
+            VariantView(id_, sku, title, options, price, currency, stock[id_])
+            for id_, sku, title, options, price, currency in row.variants
         ],
-        images=[ImageView(*image) for image in image_rows.all()],
+        images=[ImageView(*image) for image in row.images],
     )

@@ -35,7 +35,7 @@ async def _seed(url: str, media_dir: Path, seed: int = 1) -> tuple[SeedReport, d
                 ).scalar_one()
                 for table, key in TABLES.items()
             }
-            await connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY"))
+            await connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
     finally:
         await engine.dispose()
     return report, checksums
