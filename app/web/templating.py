@@ -9,12 +9,12 @@ from typing import Any
 from jinja2 import pass_context
 from starlette.templating import Jinja2Templates
 
+from app.catalog.images import WIDTHS
 from app.inventory.service import describe_stock
 from app.money import format_money
 from app.settings import Settings
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
-IMAGE_WIDTHS = (320, 640, 960)
 
 
 class StaticManifest:
@@ -31,7 +31,7 @@ class StaticManifest:
 
 
 def media_srcset(stem: str, extension: str) -> str:
-    return ", ".join(f"/media/{stem}-{width}.{extension} {width}w" for width in IMAGE_WIDTHS)
+    return ", ".join(f"/media/{stem}-{width}.{extension} {width}w" for width in WIDTHS)
 
 
 @pass_context
