@@ -35,8 +35,13 @@ if [ ! -x .venv/bin/python ]; then
 fi
 if [ "$(cat .venv/.edgecart-stamp 2>/dev/null)" != "$python_stamp" ]; then
   say "installing Python packages (pyproject.toml changed or first run)"
-  .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e '.[test]'
+  log=.venv/pip-install.log
+  if ! { .venv/bin/python -m pip install -q --upgrade pip \
+         && .venv/bin/python -m pip install -q -e '.[test]'; } >"$log" 2>&1; then
+    cat "$log" >&2
+    say "pip install failed (log above, also in $log)"
+    exit 1
+  fi
   echo "$python_stamp" > .venv/.edgecart-stamp
 fi
 
