@@ -53,6 +53,8 @@ class Variant(SQLModel, table=True):
         default_factory=dict, sa_column=Column(JSONB, nullable=False, server_default="{}")
     )
     price_minor: int
+    # The "was" price of a sale; null when the variant is not on sale.
+    compare_at_minor: int | None = Field(default=None)
     currency: str = Field(max_length=3)
     position: int = Field(default=0)
 
@@ -69,6 +71,30 @@ class ProductImage(SQLModel, table=True):
     alt: str = Field(max_length=200)
     width: int
     height: int
+
+
+class Collection(SQLModel, table=True):
+    """A curated list of products: hand-picked (rule is null) or by a rule."""
+
+    __tablename__ = "collection"
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=120, unique=True)
+    title: str = Field(max_length=120)
+    description: str = Field(default="")
+    # "newest": the newest products; "on_sale": every product with a compare-at price.
+    rule: str | None = Field(default=None, max_length=20)
+    position: int = Field(default=0)
+
+
+class CollectionProduct(SQLModel, table=True):
+    """A hand-picked product of a collection, in the order staff chose."""
+
+    __tablename__ = "collection_product"
+
+    collection_id: int = Field(foreign_key="collection.id", primary_key=True)
+    product_id: int = Field(foreign_key="product.id", primary_key=True)
+    position: int = Field(default=0)
 
 
 @dataclass(frozen=True)
@@ -88,6 +114,11 @@ class ProductCard:
     currency: str
     in_stock: bool
     image: ImageView | None
+    compare_at_minor: int | None = None
+
+    @property
+    def on_sale(self) -> bool:
+        return self.compare_at_minor is not None and self.compare_at_minor > self.price_minor
 
 
 @dataclass(frozen=True)
@@ -100,6 +131,15 @@ class CategoryView:
 
 
 @dataclass(frozen=True)
+class CollectionView:
+    id: int
+    slug: str
+    title: str
+    description: str
+    rule: str | None
+
+
+@dataclass(frozen=True)
 class VariantView:
     id: int
     sku: str
@@ -108,6 +148,7 @@ class VariantView:
     price_minor: int
     currency: str
     stock: int
+    compare_at_minor: int | None = None
 
 
 @dataclass(frozen=True)
@@ -141,3 +182,11 @@ class Page:
     @property
     def last(self) -> int:
         return max(1, -(-self.total // self.size))
+
+
+@dataclass(frozen=True)
+class CategoryNode:
+    """A category with its subcategories, for navigation and the API's category tree."""
+
+    category: CategoryView
+    children: list[CategoryNode]

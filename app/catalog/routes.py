@@ -18,13 +18,14 @@ async def home(request: Request) -> Response:
     async with transaction(request.app.state.sessionmaker) as session:
         featured = await catalog.list_featured_products(session, limit=12)
         categories = await catalog.list_top_categories(session)
-    response = render(
-        request, "catalog/home.html", {"featured": featured, "categories": categories}
-    )
+        collections = await catalog.list_collections(session)
+    context = {"featured": featured, "categories": categories, "collections": collections}
+    response = render(request, "catalog/home.html", context)
     keys = [
         "home",
         *(f"product-{p.id}" for p in featured),
         *(f"category-{c.id}" for c in categories),
+        *(f"collection-{c.id}" for c in collections),
     ]
     return cache_publicly(response, request.app.state.settings, keys)
 
@@ -50,6 +51,23 @@ async def category(request: Request) -> Response:
     return cache_publicly(response, request.app.state.settings, keys)
 
 
+async def collection(request: Request) -> Response:
+    number = page_number(request)
+    async with transaction(request.app.state.sessionmaker) as session:
+        try:
+            found = await catalog.get_collection(session, request.path_params["slug"])
+        except catalog.CatalogNotFound:
+            raise HTTPException(404) from None
+        page = await catalog.list_collection_products(
+            session, found, number, request.app.state.settings.page_size
+        )
+    if number > page.last:
+        raise HTTPException(404)
+    response = render(request, "catalog/collection.html", {"collection": found, "page": page})
+    keys = [f"collection-{found.id}", *(f"product-{p.id}" for p in page.items)]
+    return cache_publicly(response, request.app.state.settings, keys)
+
+
 async def product(request: Request) -> Response:
     async with transaction(request.app.state.sessionmaker) as session:
         try:
@@ -65,4 +83,5 @@ routes = [
     Route("/", home, name="home"),
     Route("/categories/{slug:str}", category, name="category"),
     Route("/products/{slug:str}", product, name="product"),
+    Route("/collections/{slug:str}", collection, name="collection"),
 ]

@@ -28,6 +28,8 @@ from app.catalog.images import SIZE, Design, design_pool, write_designs
 
 BATCH_SIZE = 5_000
 FEATURED_FIRST = 12
+SALE_SHARE = 0.12  # of products, with every variant marked down
+STAFF_PICKS = 12
 # created_at counts back from here: product 1 is the newest, ten minutes or so per product.
 BASE_TIME = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -185,7 +187,9 @@ class _Subcategory:
 _COLUMNS = {
     "category": "id, parent_id, slug, name, description, position",
     "product": "id, slug, title, description, category_id, attributes, is_featured, created_at",
-    "product_variant": "id, product_id, sku, title, options, price_minor, currency, position",
+    "product_variant": (
+        "id, product_id, sku, title, options, price_minor, compare_at_minor, currency, position"
+    ),
     "product_image": "id, product_id, position, stem, alt, width, height",
     "stock_level": "variant_id, on_hand",
 }
@@ -290,9 +294,13 @@ def _add_product(
     stock = [_on_hand(rng) for _ in options]
     if product_id == 1 and not any(stock):
         stock[0] = 24
+    # Drawn apart from the product's own generator, so sales leave the rest of the row alone.
+    sale = Random(f"{seed}/{product_id}/sale")
+    markup = sale.choice((1.25, 1.33, 1.5)) if sale.random() < SALE_SHARE else None
     for position, (option, step, on_hand) in enumerate(zip(options, steps, stock, strict=True)):
         variant_id += 1
         price = round(base * (1 + department.size_premium * step)) * 100 - cents_off
+        compare_at = max(round(price * markup / 100) * 100, price + 100) if markup else None
         batch["product_variant"].append(
             (
                 variant_id,
@@ -301,6 +309,7 @@ def _add_product(
                 " / ".join(option.values()),
                 json.dumps(option),
                 price,
+                compare_at,
                 currency,
                 position,
             )
@@ -355,11 +364,29 @@ async def _copy_all(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                 f"(SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"
             )
+        await _add_collections(cursor)
         # Fresh statistics, so the first page views get sensible plans without waiting.
         await cursor.execute(
             "ANALYZE category, product, product_variant, product_image, stock_level"
         )
     return variants, images
+
+
+async def _add_collections(cursor: psycopg.AsyncCursor[Any]) -> None:
+    """Two collections by rule and one hand-picked, spread over the whole catalog."""
+    await cursor.execute(
+        "INSERT INTO collection (id, slug, title, description, rule, position) VALUES "
+        "(1, 'new-in', 'New in', 'The newest arrivals, freshest first.', 'newest', 0), "
+        "(2, 'sale', 'Sale', 'Marked down for a little while.', 'on_sale', 1), "
+        "(3, 'staff-picks', 'Staff picks', 'Things we use ourselves.', NULL, 2)"
+    )
+    await cursor.execute(
+        "INSERT INTO collection_product (collection_id, product_id, position) "
+        "SELECT 3, id, row_number() OVER (ORDER BY id) FROM product "
+        "WHERE id %% greatest(1, (SELECT count(*) FROM product) / %s) = 0 ORDER BY id LIMIT %s",
+        (STAFF_PICKS, STAFF_PICKS),
+    )
+    await cursor.execute("SELECT setval(pg_get_serial_sequence('collection', 'id'), 4, false)")
 
 
 async def _require_empty(connection: AsyncConnection) -> None:

@@ -9,7 +9,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.catalog.models import (
+    CategoryNode,
     CategoryView,
+    CollectionView,
     ImageView,
     Page,
     ProductCard,
@@ -19,12 +21,13 @@ from app.catalog.models import (
 from app.inventory import service as inventory
 
 _CARD_COLUMNS = """
-    p.id, p.slug, p.title, price.min_price, price.currency, price.variant_ids,
+    p.id, p.slug, p.title, price.min_price, price.compare_at, price.currency, price.variant_ids,
     img.stem, img.alt, img.width, img.height
 """
 _CARD_JOINS = """
     CROSS JOIN LATERAL (
         SELECT min(v.price_minor) AS min_price, min(v.currency) AS currency,
+               (array_agg(v.compare_at_minor ORDER BY v.price_minor, v.id))[1] AS compare_at,
                array_agg(v.id) AS variant_ids
         FROM product_variant v WHERE v.product_id = p.id
     ) price
@@ -48,6 +51,7 @@ async def _cards(session: AsyncSession, rows: Sequence[Any]) -> list[ProductCard
             slug=row.slug,
             title=row.title,
             price_minor=row.min_price or 0,
+            compare_at_minor=row.compare_at,
             currency=row.currency or "",
             in_stock=any(stock.get(vid, 0) > 0 for vid in (row.variant_ids or [])),
             image=ImageView(row.stem, row.alt, row.width, row.height) if row.stem else None,
@@ -152,7 +156,7 @@ _PRODUCT_DETAIL = text(
     """
     SELECT p.id, p.slug, p.title, p.description, p.attributes, p.category_id,
         (SELECT coalesce(json_agg(json_build_array(v.id, v.sku, v.title, v.options,
-                                                   v.price_minor, v.currency)
+                                                   v.price_minor, v.currency, v.compare_at_minor)
                                   ORDER BY v.position, v.id), '[]')
          FROM product_variant v WHERE v.product_id = p.id) AS variants,
         (SELECT coalesce(json_agg(json_build_array(i.stem, i.alt, i.width, i.height)
@@ -187,8 +191,144 @@ async def get_product(session: AsyncSession, slug: str) -> ProductDetail:
         category=breadcrumbs[-1],
         breadcrumbs=breadcrumbs,
         variants=[
-            VariantView(id_, sku, title, options, price, currency, stock[id_])
-            for id_, sku, title, options, price, currency in row.variants
+            VariantView(id_, sku, title, options, price, currency, stock[id_], compare_at)
+            for id_, sku, title, options, price, currency, compare_at in row.variants
         ],
         images=[ImageView(*image) for image in row.images],
     )
+
+
+async def list_collections(session: AsyncSession) -> list[CollectionView]:
+    rows = await session.execute(
+        text("SELECT id, slug, title, description, rule FROM collection ORDER BY position, id")
+    )
+    return [CollectionView(*row) for row in rows.all()]
+
+
+async def get_collection(session: AsyncSession, slug: str) -> CollectionView:
+    row = (
+        await session.execute(
+            text("SELECT id, slug, title, description, rule FROM collection WHERE slug = :slug"),
+            {"slug": slug},
+        )
+    ).first()
+    if row is None:
+        raise CatalogNotFound(slug)
+    return CollectionView(*row)
+
+
+# How each rule picks and orders its products; hand-picked collections keep staff's order.
+NEWEST_LIMIT = 48
+_COLLECTION_MEMBERS = {
+    "newest": (
+        f"SELECT id, row_number() OVER (ORDER BY created_at DESC, id DESC) AS rank FROM product "
+        f"ORDER BY created_at DESC, id DESC LIMIT {NEWEST_LIMIT}"
+    ),
+    "on_sale": (
+        "SELECT p.id, row_number() OVER (ORDER BY p.created_at DESC, p.id DESC) AS rank "
+        "FROM product p WHERE EXISTS (SELECT 1 FROM product_variant v "
+        "WHERE v.product_id = p.id AND v.compare_at_minor IS NOT NULL)"
+    ),
+    None: (
+        "SELECT product_id AS id, position AS rank FROM collection_product "
+        "WHERE collection_id = :collection"
+    ),
+}
+
+
+async def list_collection_products(
+    session: AsyncSession, collection: CollectionView, page: int, page_size: int
+) -> Page:
+    members = _COLLECTION_MEMBERS[collection.rule]
+    params = {"collection": collection.id, "limit": page_size, "offset": (page - 1) * page_size}
+    total = (
+        await session.execute(text(f"SELECT count(*) FROM ({members}) m"), params)
+    ).scalar_one()
+    rows = await session.execute(
+        text(
+            f"SELECT {_CARD_COLUMNS} FROM ({members}) m JOIN product p ON p.id = m.id "
+            f"{_CARD_JOINS} ORDER BY m.rank, p.id LIMIT :limit OFFSET :offset"
+        ),
+        params,
+    )
+    return Page(items=await _cards(session, rows.all()), number=page, size=page_size, total=total)
+
+
+# The orders `list_products` offers; ties are broken by id so pages never overlap.
+PRODUCT_SORTS = {
+    "newest": "p.created_at DESC, p.id DESC",
+    "price_asc": "price.min_price ASC NULLS LAST, p.id ASC",
+    "price_desc": "price.min_price DESC NULLS LAST, p.id DESC",
+    "title": "p.title ASC, p.id ASC",
+}
+
+
+async def list_products(
+    session: AsyncSession,
+    *,
+    category_ids: Sequence[int] | None,
+    page: int,
+    page_size: int,
+    sort: str = "newest",
+) -> Page:
+    """Products in any of `category_ids` (all products when None), in a `PRODUCT_SORTS` order."""
+    order = PRODUCT_SORTS[sort]
+    where = "" if category_ids is None else "WHERE p.category_id = ANY(:ids)"
+    params = {
+        "ids": list(category_ids or []),
+        "limit": page_size,
+        "offset": (page - 1) * page_size,
+    }
+    total = (
+        await session.execute(text(f"SELECT count(*) FROM product p {where}"), params)
+    ).scalar_one()
+    rows = await session.execute(
+        text(
+            f"SELECT {_CARD_COLUMNS} FROM product p {_CARD_JOINS} {where} "
+            f"ORDER BY {order} LIMIT :limit OFFSET :offset"
+        ),
+        params,
+    )
+    return Page(items=await _cards(session, rows.all()), number=page, size=page_size, total=total)
+
+
+async def list_category_subtree(session: AsyncSession, category_id: int) -> list[int]:
+    """The ids of a category and of every category below it."""
+    rows = await session.execute(
+        text(
+            """
+            WITH RECURSIVE tree(id) AS (
+                SELECT id FROM category WHERE id = :id
+                UNION ALL SELECT c.id FROM category c JOIN tree ON c.parent_id = tree.id
+            )
+            SELECT id FROM tree
+            """
+        ),
+        {"id": category_id},
+    )
+    return list(rows.scalars().all())
+
+
+async def list_category_tree(session: AsyncSession) -> list[CategoryNode]:
+    """Every category, nested under its parent, each level in position then name order."""
+    rows = await session.execute(
+        text(
+            "SELECT id, slug, name, description, parent_id FROM category ORDER BY position, name"
+        )
+    )
+    nodes = {row.id: CategoryNode(CategoryView(*row), []) for row in rows.all()}
+    roots: list[CategoryNode] = []
+    for node in nodes.values():
+        parent = nodes.get(node.category.parent_id or 0)
+        (parent.children if parent else roots).append(node)
+    return roots
+
+
+async def get_product_by_id(session: AsyncSession, product_id: int) -> ProductDetail:
+    """The same as `get_product`, found by id (one small extra lookup; slugs are the fast path)."""
+    slug = (
+        await session.execute(text("SELECT slug FROM product WHERE id = :id"), {"id": product_id})
+    ).scalar_one_or_none()
+    if slug is None:
+        raise CatalogNotFound(str(product_id))
+    return await get_product(session, slug)

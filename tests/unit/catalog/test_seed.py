@@ -18,6 +18,8 @@ TABLES = {
     "product_variant": "id",
     "product_image": "id",
     "stock_level": "variant_id",
+    "collection": "id",
+    "collection_product": "collection_id, product_id",
 }
 
 
