@@ -8,11 +8,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import db, redis
 from app.accounts import service as accounts
 from app.catalog.seed import SeedReport, seed_catalog
 from app.migrate import upgrade_to_head
+from app.search import service as search
 from app.settings import Settings
 from app.workers.heartbeat import HEARTBEAT_KEY
 
@@ -34,7 +36,7 @@ def migrate(settings: Settings) -> None:
 async def seed(settings: Settings, products: int, seed_value: int, progress: bool) -> SeedReport:
     engine = db.create_engine(settings)
     try:
-        return await seed_catalog(
+        report = await seed_catalog(
             engine,
             products=products,
             media_dir=settings.media_dir,
@@ -42,8 +44,19 @@ async def seed(settings: Settings, products: int, seed_value: int, progress: boo
             seed=seed_value,
             progress=progress,
         )
+        if progress:
+            print("Building the search index…", file=sys.stderr)
+        await build_search_index(engine)
+        return report
     finally:
         await engine.dispose()
+
+
+async def build_search_index(engine: AsyncEngine) -> None:
+    """The whole search index from the catalog, in one transaction (after a seed or import)."""
+    async with db.transaction(db.create_sessionmaker(engine)) as session:
+        await search.reindex_all(session)
+        await search.rebuild_terms(session)
 
 
 async def seed_if_empty(settings: Settings, products: int) -> None:

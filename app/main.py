@@ -15,8 +15,13 @@ from starlette.types import ASGIApp
 
 from app import db, redis
 from app.cart import routes as cart_routes
+from app.catalog import api as catalog_api
+from app.catalog import openapi as api_document
 from app.catalog import routes as catalog_routes
+from app.catalog import seo as catalog_seo
 from app.logs import configure_logging
+from app.search import api as search_api
+from app.search import routes as search_routes
 from app.settings import Settings
 from app.web import errors, fragments, health
 from app.web import metrics as request_metrics
@@ -41,6 +46,11 @@ def create_starlette(settings: Settings) -> Starlette:
     app = Starlette(
         routes=[
             *catalog_routes.routes,
+            *search_routes.routes,
+            *catalog_seo.routes,
+            *catalog_api.routes,
+            *search_api.routes,
+            *api_document.routes,
             *cart_routes.routes,
             *fragments.routes,
             *health.routes,
@@ -49,7 +59,7 @@ def create_starlette(settings: Settings) -> Starlette:
         middleware=[
             Middleware(RequestIdMiddleware),
             Middleware(request_metrics.MetricsMiddleware, metrics=collected),
-            Middleware(GZipMiddleware, minimum_size=800),
+            Middleware(GZipMiddleware, minimum_size=800, compresslevel=6),
         ],
         exception_handlers={HTTPException: errors.http_error, Exception: errors.server_error},
         lifespan=lifespan,

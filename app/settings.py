@@ -7,6 +7,7 @@ configuration that still carries a development default secret.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +61,11 @@ class Settings:
     # which is purged by surrogate key when something changes.
     browser_max_age: int = 60
     edge_max_age: int = 86400
+    # The shop's public address, for canonical links, Open Graph, JSON-LD and sitemaps. Never the
+    # request's Host: pages are cached at the edge and served to every host name alike.
+    site_url: str = "http://127.0.0.1:8000"
+    # URLs per sitemap file; the sitemap protocol allows at most 50,000.
+    sitemap_page_size: int = 50_000
 
     @property
     def is_production(self) -> bool:
@@ -88,6 +94,10 @@ class Settings:
             page_size=_int(env.get("PAGE_SIZE", str(defaults.page_size)), "PAGE_SIZE"),
             db_pool_size=_int(env.get("DB_POOL_SIZE", str(defaults.db_pool_size)), "DB_POOL_SIZE"),
             log_json=_bool(env.get("LOG_JSON", "true"), "LOG_JSON"),
+            site_url=env.get("SITE_URL", defaults.site_url).strip().rstrip("/"),
+            sitemap_page_size=_int(
+                env.get("SITEMAP_PAGE_SIZE", str(defaults.sitemap_page_size)), "SITEMAP_PAGE_SIZE"
+            ),
         )
         settings.validate()
         return settings
@@ -107,6 +117,13 @@ class Settings:
             )
         if not 1 <= self.page_size <= 200:
             raise SettingsError("PAGE_SIZE must be between 1 and 200")
+        if not re.fullmatch(r"https?://[^/?#\s]+(/[^?#\s]*[^/?#\s])?", self.site_url):
+            raise SettingsError(
+                f"SITE_URL must be an http(s) address without a trailing slash, query or "
+                f"fragment (like https://shop.example), not {self.site_url!r}"
+            )
+        if not 1 <= self.sitemap_page_size <= 50_000:
+            raise SettingsError("SITEMAP_PAGE_SIZE must be between 1 and 50000")
 
 
 def _async_database_url(url: str) -> str:

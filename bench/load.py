@@ -2,7 +2,8 @@
 
 `python -m bench.load URL --requests N --concurrency C --duration S` stops after N responses or
 S seconds, whichever comes first, and prints one JSON line: tool, requests, seconds,
-requests_per_s, p50_ms, p99_ms, errors (non-2xx responses plus connection errors and timeouts).
+requests_per_s, p50_ms, p95_ms, p99_ms, errors (non-2xx responses plus connection errors and
+timeouts). Given several URLs (same host), the requests go to them in turn.
 Every request asks for `Accept-Encoding: identity`, so bodies travel uncompressed.
 """
 
@@ -19,6 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -54,33 +56,52 @@ function done(summary, latency, requests)
   local t = threads[1]
   local e = summary.errors
   io.write(string.format(
-    'RESULT {"requests": %d, "seconds": %.6f, "p50_us": %d, "p99_us": %d, "errors": %d}\\n',
+    'RESULT {"requests": %d, "seconds": %.6f, "p50_us": %d, "p95_us": %d, "p99_us": %d, '
+    .. '"errors": %d}\\n',
     t:get("count"), t:get("last") - t:get("first"), latency:percentile(50),
-    latency:percentile(99), t:get("bad") + e.connect + e.read + e.write + e.timeout))
+    latency:percentile(95), latency:percentile(99),
+    t:get("bad") + e.connect + e.read + e.write + e.timeout))
 end
 """
 
 
-def _figures(tool: str, requests: int, seconds: float, p50_ms: float, p99_ms: float,
-             errors: int) -> dict[str, Any]:  # fmt: skip
+def _figures(tool: str, requests: int, seconds: float, p50_ms: float, p95_ms: float,
+             p99_ms: float, errors: int) -> dict[str, Any]:  # fmt: skip
     return {
         "tool": tool,
         "requests": requests,
         "seconds": round(seconds, 3),
         "requests_per_s": round(requests / seconds, 1) if seconds > 0 else 0.0,
         "p50_ms": round(p50_ms, 2),
+        "p95_ms": round(p95_ms, 2),
         "p99_ms": round(p99_ms, 2),
         "errors": errors,
     }
 
 
-def run_wrk(url: str, requests: int, concurrency: int, duration: float) -> dict[str, Any]:
+def _rotation(urls: list[str]) -> str:
+    """Lua that sends each request to the next of `urls`' paths (wrk connects to the first's
+    host). Empty for one URL: wrk then sends its own request, as before."""
+    if len(urls) == 1:
+        return ""
+    paths = []
+    for url in urls:
+        parts = urlsplit(url)
+        paths.append(json.dumps(parts.path + (f"?{parts.query}" if parts.query else "")))
+    return (
+        f"local paths = {{{', '.join(paths)}}}\nlocal turn = 0\n"
+        "function request()\n  turn = turn % #paths + 1\n"
+        '  return wrk.format("GET", paths[turn])\nend\n'
+    )
+
+
+def run_wrk(urls: list[str], requests: int, concurrency: int, duration: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="edgecart-wrk-") as directory:
         script = Path(directory) / "bounded.lua"
-        script.write_text(WRK_SCRIPT)
+        script.write_text(WRK_SCRIPT + _rotation(urls))
         command = [
             "wrk", "-t", "1", "-c", str(concurrency), "-d", f"{max(1, round(duration))}s",
-            "--timeout", "10s", "-s", str(script), url, "--", str(requests),
+            "--timeout", "10s", "-s", str(script), urls[0], "--", str(requests),
         ]  # fmt: skip
         wrk = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
         assert wrk.stdout is not None
@@ -99,12 +120,14 @@ def run_wrk(url: str, requests: int, concurrency: int, duration: float) -> dict[
         raise RuntimeError(f"wrk failed ({wrk.returncode}):\n{''.join(lines)}")
     raw = json.loads(result[-1].removeprefix("RESULT "))
     return _figures(
-        "wrk", raw["requests"], raw["seconds"], raw["p50_us"] / 1000, raw["p99_us"] / 1000,
-        raw["errors"],
+        "wrk", raw["requests"], raw["seconds"], raw["p50_us"] / 1000, raw["p95_us"] / 1000,
+        raw["p99_us"] / 1000, raw["errors"],
     )  # fmt: skip
 
 
-async def run_httpx(url: str, requests: int, concurrency: int, duration: float) -> dict[str, Any]:
+async def run_httpx(
+    urls: list[str], requests: int, concurrency: int, duration: float
+) -> dict[str, Any]:
     latencies: list[float] = []  # seconds, of every answered request
     errors = failures = 0  # non-2xx answers; requests that got no answer
     started = time.perf_counter()
@@ -117,7 +140,7 @@ async def run_httpx(url: str, requests: int, concurrency: int, duration: float) 
             remaining -= 1
             sent = time.perf_counter()
             try:
-                response = await client.get(url)
+                response = await client.get(urls[remaining % len(urls)])
                 if not 200 <= response.status_code <= 299:
                     errors += 1
             except httpx.HTTPError:
@@ -138,13 +161,14 @@ async def run_httpx(url: str, requests: int, concurrency: int, duration: float) 
 
     answered = len(latencies)
     return _figures(
-        "httpx", answered + failures, seconds, percentile(0.5), percentile(0.99), errors + failures
-    )
+        "httpx", answered + failures, seconds, percentile(0.5), percentile(0.95),
+        percentile(0.99), errors + failures,
+    )  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("url")
+    parser.add_argument("url", nargs="+", help="one URL, or several on one host to take turns")
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--duration", type=float, default=30, help="time limit in seconds")

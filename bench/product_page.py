@@ -33,6 +33,7 @@ import httpx
 
 from app.assets import build_static
 from app.catalog.seed import SeedReport, seed_catalog
+from app.commands import build_search_index
 from app.db import create_engine
 from app.devstack.ports import free_port, wait_for_port
 from app.devstack.postgres import LocalPostgres
@@ -61,7 +62,9 @@ class Bench:
 async def _seed(database_url: str, products: int, media_dir: Path) -> SeedReport:
     engine = create_engine(Settings(database_url=database_url, db_pool_size=2))
     try:
-        return await seed_catalog(engine, products=products, media_dir=media_dir)
+        report = await seed_catalog(engine, products=products, media_dir=media_dir)
+        await build_search_index(engine)
+        return report
     finally:
         await engine.dispose()
 
@@ -105,9 +108,11 @@ def _output_to(log: Path) -> Iterator[None]:
             os.close(copy)
 
 
-def _load(url: str, requests: int, args: argparse.Namespace) -> dict[str, Any]:
+def _load(url: str | list[str], requests: int, args: argparse.Namespace) -> dict[str, Any]:
+    """bench/load.py in a process of its own; several URLs (one host) take turns."""
+    urls = [url] if isinstance(url, str) else url
     command = [
-        sys.executable, "-m", "bench.load", url, "--requests", str(requests),
+        sys.executable, "-m", "bench.load", *urls, "--requests", str(requests),
         "--concurrency", str(args.concurrency), "--duration", str(args.duration_limit),
         "--client", args.client,
     ]  # fmt: skip
@@ -190,8 +195,8 @@ def _prepare(args: argparse.Namespace, workdir: Path, stops: contextlib.ExitStac
     return Bench(settings, seeded, base_url, page, page_bytes, reference)
 
 
-def _serve(bench: Bench, log: Path, stops: contextlib.ExitStack) -> int:
-    """Start hypercorn (1 worker) with its output going to `log`; return its pid."""
+def _serve(bench: Bench, log: Path, stops: contextlib.ExitStack, workers: int = 1) -> int:
+    """Start hypercorn (1 worker unless told) with its output going to `log`; return its pid."""
     settings, port = bench.settings, int(bench.base_url.rsplit(":", 1)[1])
     env = {
         **os.environ, "EDGECART_ENV": "test", "LOG_JSON": "false",
@@ -199,7 +204,7 @@ def _serve(bench: Bench, log: Path, stops: contextlib.ExitStack) -> int:
         "STATIC_DIR": str(settings.static_dir), "MEDIA_DIR": str(settings.media_dir),
     }  # fmt: skip
     with _output_to(log):
-        web = start_web("127.0.0.1", port, env)
+        web = start_web("127.0.0.1", port, env, workers)
     stops.callback(stop_process, web)
     wait_for_port(port, 30, "the app (hypercorn)")
     return web.pid

@@ -11,7 +11,8 @@ from sqlmodel import SQLModel
 
 import app.accounts.models
 import app.catalog.models
-import app.inventory.models  # noqa: F401  (registers the tables on the metadata)
+import app.inventory.models
+import app.search.models  # noqa: F401  (registers the tables on the metadata)
 from app.settings import Settings
 
 target_metadata = SQLModel.metadata

@@ -21,6 +21,7 @@ import pytest
 
 from app.assets import build_static
 from app.catalog.seed import seed_catalog
+from app.commands import build_search_index
 from app.db import create_engine
 from app.devstack.ports import free_port, wait_for_port
 from app.devstack.postgres import LocalPostgres
@@ -88,6 +89,7 @@ def templates_ready(postgres: LocalPostgres, media_dir: Path) -> None:
         engine = create_engine(settings)
         try:
             await seed_catalog(engine, products=SEEDED_PRODUCTS, media_dir=media_dir)
+            await build_search_index(engine)
         finally:
             await engine.dispose()
 

@@ -71,6 +71,21 @@ async def list_featured_products(session: AsyncSession, limit: int = 12) -> list
     return await _cards(session, rows.all())
 
 
+async def list_cards(session: AsyncSession, product_ids: Sequence[int]) -> list[ProductCard]:
+    """Cards for these products in the order given (search results); unknown ids are skipped."""
+    if not product_ids:
+        return []
+    rows = await session.execute(
+        text(
+            f"SELECT {_CARD_COLUMNS} "
+            "FROM unnest(CAST(:ids AS integer[])) WITH ORDINALITY AS wanted(id, position) "
+            f"JOIN product p ON p.id = wanted.id {_CARD_JOINS} ORDER BY wanted.position"
+        ),
+        {"ids": list(product_ids)},
+    )
+    return await _cards(session, rows.all())
+
+
 async def list_top_categories(session: AsyncSession) -> list[CategoryView]:
     rows = await session.execute(
         text(
@@ -312,9 +327,7 @@ async def list_category_subtree(session: AsyncSession, category_id: int) -> list
 async def list_category_tree(session: AsyncSession) -> list[CategoryNode]:
     """Every category, nested under its parent, each level in position then name order."""
     rows = await session.execute(
-        text(
-            "SELECT id, slug, name, description, parent_id FROM category ORDER BY position, name"
-        )
+        text("SELECT id, slug, name, description, parent_id FROM category ORDER BY position, name")
     )
     nodes = {row.id: CategoryNode(CategoryView(*row), []) for row in rows.all()}
     roots: list[CategoryNode] = []

@@ -8,6 +8,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from app.web.api import ApiError
 from app.web.caching import keep_private
 from app.web.request_id import HEADER, request_id_of
 
@@ -20,6 +21,8 @@ TITLES = {
     405: "That is not allowed here",
     429: "Slow down a little",
 }
+# Stable `code`s of JSON errors that carry none of their own (see docs/api.md).
+CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 429: "rate_limited"}
 
 
 def _wants_json(request: Request) -> bool:
@@ -31,7 +34,10 @@ async def http_error(request: Request, exc: Exception) -> Response:
     request_id = request_id_of(request.scope)
     title = TITLES.get(exc.status_code, "Something went wrong")
     if _wants_json(request):
-        code = "not_found" if exc.status_code == 404 else f"http_{exc.status_code}"
+        if isinstance(exc, ApiError):
+            code = exc.code
+        else:
+            code = CODES.get(exc.status_code, f"http_{exc.status_code}")
         response: Response = JSONResponse(
             {"code": code, "message": exc.detail or title}, status_code=exc.status_code
         )

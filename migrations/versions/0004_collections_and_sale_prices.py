@@ -1,7 +1,7 @@
 """Collections (hand-picked or by rule) and compare-at prices for sales.
 
 Revision ID: 0004
-Revises: 0002 (0003 once the search migration lands)
+Revises: 0003
 Create Date: 2026-11-27
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004"
-down_revision: str | None = "0002"  # becomes "0003" once the search migration lands
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -16,17 +16,24 @@ RUN_AXE = "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})"
 
 
 def path_to(page: Page, kind: str) -> str:
-    """Home, or the first department or product linked from it, whatever the demo catalog holds."""
+    """Home, or the first department or product linked from it, whatever the demo catalog holds;
+    search pages for a word of the first product's title. A chosen filter (in stock) keeps the
+    facets open, so that axe sees them too."""
     if kind == "home":
         return "/"
+    if kind == "search-no-results":
+        return "/search?q=qqqxq"
     page.goto("/")
-    if kind == "category":
+    if kind.startswith("category"):
         link = page.get_by_role("region", name="Shop by department").get_by_role("link").first
+    elif kind == "search":
+        title = page.get_by_test_id("product-card").first.get_by_test_id("product-title")
+        return f"/search?q={title.inner_text().split()[-1]}&in_stock=1"
     else:
         link = page.get_by_test_id("product-card").first.get_by_role("link")
     href = link.get_attribute("href")
     assert href is not None
-    return href
+    return href + ("?in_stock=1" if kind == "category-filtered" else "")
 
 
 def describe(violations: list[dict[str, Any]]) -> str:
@@ -39,7 +46,9 @@ def describe(violations: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-@pytest.mark.parametrize("kind", ["home", "category", "product"])
+@pytest.mark.parametrize(
+    "kind", ["home", "category", "category-filtered", "product", "search", "search-no-results"]
+)
 def test_page_has_no_serious_accessibility_problems(page: Page, kind: str) -> None:
     # Given the page, with its header holes filled in by htmx
     page.goto(path_to(page, kind))
@@ -51,5 +60,25 @@ def test_page_has_no_serious_accessibility_problems(page: Page, kind: str) -> No
     results = page.evaluate(RUN_AXE, TAGS)
 
     # Then nothing serious or critical stands in anyone's way
+    blocking = [v for v in results["violations"] if v["impact"] in BLOCKING]
+    assert blocking == [], f"{page.url}:\n{describe(blocking)}"
+
+
+def test_open_search_suggestions_have_no_serious_accessibility_problems(page: Page) -> None:
+    # Given the header's suggestions, open, with one option active
+    page.goto("/")
+    page.wait_for_load_state("networkidle")
+    title = page.get_by_test_id("product-card").first.get_by_test_id("product-title")
+    search = page.get_by_test_id("search-input")
+    search.press_sequentially(title.inner_text()[:4], delay=40)
+    expect(page.get_by_role("listbox", name="Suggestions")).to_be_visible()
+    search.press("ArrowDown")
+    expect(search).to_have_attribute("aria-activedescendant", "suggestion-1")
+
+    # When axe-core scans the page
+    page.add_script_tag(path=str(AXE))
+    results = page.evaluate(RUN_AXE, TAGS)
+
+    # Then the combobox and its options stand in nobody's way
     blocking = [v for v in results["violations"] if v["impact"] in BLOCKING]
     assert blocking == [], f"{page.url}:\n{describe(blocking)}"

@@ -35,8 +35,10 @@ def expect_images_sized_and_loaded(page: Page) -> None:
     assert natural_width > 0
 
 
-def card_titles(page: Page) -> list[str]:
-    return page.get_by_test_id("product-card").get_by_test_id("product-title").all_inner_texts()
+def card_links(page: Page) -> list[str]:
+    """Each card's product URL: titles may repeat between products, URLs never do."""
+    links = page.get_by_test_id("product-card").get_by_role("link")
+    return [str(href) for href in links.evaluate_all("links => links.map(a => a.href)")]
 
 
 def test_shopper_walks_from_home_to_a_product(
@@ -69,11 +71,12 @@ def test_shopper_walks_from_home_to_a_product(
     total = int(match.group(1))
     expect(cards).to_have_count(min(total, PAGE_SIZE))
     if total > PAGE_SIZE:
-        first_page = card_titles(page)
-        page.get_by_test_id("pagination-next").click()
+        first_page = card_links(page)
+        page.get_by_test_id("pagination-next").click()  # "Load more" appends page 2
         expect(page).to_have_url(re.compile(r"\?page=2$"))
-        expect(cards.first).to_be_visible()
-        assert set(card_titles(page)).isdisjoint(first_page)
+        expect(cards).to_have_count(min(total, 2 * PAGE_SIZE))
+        assert card_links(page)[:PAGE_SIZE] == first_page
+        assert set(card_links(page)[PAGE_SIZE:]).isdisjoint(first_page)
     else:
         expect(page.get_by_test_id("pagination-next")).to_have_count(0)
     expect_header_filled(page)
@@ -91,7 +94,7 @@ def test_shopper_walks_from_home_to_a_product(
     expect(page.get_by_test_id("product-price")).to_have_text(PRICE)
     expect(page.get_by_test_id("stock-level")).to_have_text(STOCK)
     expect(page.get_by_test_id("variant-select")).to_be_visible()
-    expect(page.get_by_test_id("variant-select")).to_have_accessible_name("Option")
+    expect(page.get_by_test_id("variant-select")).to_have_accessible_name("Options")
     expect(page.get_by_test_id("quantity-input")).to_have_value("1")
     expect(page.get_by_test_id("quantity-input")).to_have_accessible_name("Quantity")
     expect(page.get_by_test_id("add-to-cart")).to_be_visible()
@@ -103,7 +106,7 @@ def test_shopper_walks_from_home_to_a_product(
     assert browser_problems.found == []
 
 
-def test_next_page_shows_other_products(
+def test_load_more_adds_the_next_products(
     page: Page, paged_server: str, browser_problems: BrowserProblems
 ) -> None:
     # Given a department with more products than fit on one page
@@ -113,21 +116,25 @@ def test_next_page_shows_other_products(
     department_url = page.url
     cards = page.get_by_test_id("product-card")
     expect(cards).to_have_count(SMALL_PAGE)
-    first_page = card_titles(page)
+    first_page = card_links(page)
     expect(page.get_by_test_id("pagination-previous")).to_have_count(0)
     expect_header_filled(page)
 
-    # When the shopper follows "Next"
+    # When the shopper taps "Load more"
     page.get_by_test_id("pagination-next").click()
 
-    # Then page 2 lists other products
+    # Then page 2's products follow the first ones, and the address says page 2
     expect(page).to_have_url(f"{department_url}?page=2")
     expect(page.get_by_text("Page 2 of")).to_be_visible()
-    expect(cards.first).to_be_visible()
-    second_page = card_titles(page)
-    assert second_page
-    assert set(second_page).isdisjoint(first_page)
-    expect(page.get_by_test_id("pagination-previous")).to_be_visible()
+    expect(cards).to_have_count(2 * SMALL_PAGE)
+    assert card_links(page)[:SMALL_PAGE] == first_page
+    assert set(card_links(page)[SMALL_PAGE:]).isdisjoint(first_page)
+
+    # And a reload shows the same list, not page 2 alone
+    page.reload()
+    expect(cards).to_have_count(2 * SMALL_PAGE)
+    assert card_links(page)[:SMALL_PAGE] == first_page
+    expect(page.get_by_test_id("pagination-previous")).to_have_count(0)
     expect_header_filled(page)
     assert browser_problems.found == []
 

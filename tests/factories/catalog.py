@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import text
@@ -36,8 +38,13 @@ async def make_product(
     currency: str = "EUR",
     category_id: int | None = None,
     featured: bool = False,
+    options: Sequence[Mapping[str, str]] = (),
+    prices: Sequence[int] = (),
 ) -> MadeProduct:
-    """A product with one variant per entry of `stock`, each with that many units on hand."""
+    """A product with one variant per entry of `stock`, each with that many units on hand.
+
+    `options` and `prices`, when given, hold one entry per variant too (in `stock` order).
+    """
     number = next(_counter)
     category = category_id or await make_category(session)
     slug = f"test-product-{number}"
@@ -55,15 +62,20 @@ async def make_product(
         variant_id = (
             await session.execute(
                 text(
-                    "INSERT INTO product_variant (product_id, sku, title, price_minor, currency, "
-                    "position) VALUES (:product, :sku, :title, :price, :currency, :position) "
-                    "RETURNING id"
+                    "INSERT INTO product_variant (product_id, sku, title, options, price_minor, "
+                    "currency, position) VALUES (:product, :sku, :title, CAST(:options AS jsonb), "
+                    ":price, :currency, :position) RETURNING id"
                 ),
                 {
                     "product": product_id,
                     "sku": f"TEST-{number}-{position}",
-                    "title": f"Option {position + 1}",
-                    "price": price_minor,
+                    "title": (
+                        " / ".join(options[position].values())
+                        if options
+                        else f"Option {position + 1}"
+                    ),
+                    "options": json.dumps(dict(options[position]) if options else {}),
+                    "price": prices[position] if prices else price_minor,
                     "currency": currency,
                     "position": position,
                 },

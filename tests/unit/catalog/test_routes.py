@@ -62,7 +62,9 @@ async def test_category_page_beyond_the_last_is_404(client: httpx.AsyncClient) -
 
 
 @pytest.mark.parametrize(
-    "number", ["0", "-1", "abc", "99999999"], ids=["zero", "negative", "word", "huge"]
+    "number",
+    ["0", "-1", "abc", "99999999", "\u00b2"],
+    ids=["zero", "negative", "word", "huge", "superscript-two"],
 )
 async def test_a_bad_page_number_is_a_clear_400(client: httpx.AsyncClient, number: str) -> None:
     home = await client.get("/")

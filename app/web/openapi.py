@@ -1,0 +1,134 @@
+"""OpenAPI 3.1 building blocks: JSON Schemas derived from response dataclasses, shared pieces.
+
+The schemas come from the very dataclasses the handlers serialise, so a field cannot be added,
+renamed or made nullable without the document following. Descriptions and constraints live on
+the fields: `id: Annotated[int, describe("The product id.", minimum=1)]`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+from dataclasses import dataclass
+from typing import (
+    Annotated,
+    Any,
+    Literal,
+    Union,
+    get_args,
+    get_origin,
+    get_type_hints,
+)
+
+JSON = dict[str, Any]
+
+# The stable error codes of the whole API, with what each means (also listed in docs/api.md).
+ERROR_CODES = {
+    "invalid_parameter": "A query parameter is malformed or out of range (400); the message "
+    "names it. Unknown parameters are ignored, never an error.",
+    "bad_request": "The request could not be understood (400).",
+    "not_found": "No such product, category or URL (404).",
+    "method_not_allowed": "The API is read-only: only GET and HEAD are answered (405).",
+    "rate_limited": "Too many requests; wait and retry (429).",
+    "internal_error": "Something broke on our side (500); the message carries a reference.",
+}
+
+ERROR_SCHEMA: JSON = {
+    "type": "object",
+    "description": "Every error: a stable machine-readable code and a message safe to show.",
+    "properties": {
+        "code": {"type": "string", "enum": list(ERROR_CODES)},
+        "message": {"type": "string"},
+    },
+    "required": ["code", "message"],
+    "additionalProperties": False,
+}
+
+
+@dataclass(frozen=True)
+class Described:
+    schema: JSON
+
+
+def describe(description: str, **constraints: Any) -> Described:
+    """`Annotated` metadata: a field's OpenAPI description and JSON Schema constraints."""
+    return Described({"description": description, **constraints})
+
+
+class Schemas:
+    """Collects `components.schemas`: one named schema per dataclass, referenced by `$ref`."""
+
+    def __init__(self) -> None:
+        self.components: dict[str, JSON] = {}
+
+    def ref(self, cls: type) -> JSON:
+        name = cls.__name__
+        if name not in self.components:
+            self.components[name] = {}  # a placeholder first, so recursive types terminate
+            self.components[name] = self._object(cls)
+        return {"$ref": f"#/components/schemas/{name}"}
+
+    def _object(self, cls: type) -> JSON:
+        hints = get_type_hints(cls, include_extras=True)
+        properties = {}
+        for f in dataclasses.fields(cls):
+            properties[f.name] = self.of(hints[f.name])
+        schema: JSON = {"type": "object"}
+        doc = cls.__doc__ or ""
+        if not doc.startswith(cls.__name__ + "("):  # dataclass's generated signature
+            schema["description"] = " ".join(doc.split())
+        schema["properties"] = properties
+        schema["required"] = list(properties)
+        schema["additionalProperties"] = False
+        return schema
+
+    def of(self, hint: Any) -> JSON:
+        """The JSON Schema of a type annotation."""
+        origin, args = get_origin(hint), get_args(hint)
+        if origin is Annotated:
+            extra = [a.schema for a in hint.__metadata__ if isinstance(a, Described)]
+            return {**self.of(args[0]), **{k: v for e in extra for k, v in e.items()}}
+        if hint is Any:
+            return {}
+        simple = {bool: "boolean", int: "integer", float: "number", str: "string"}
+        if hint in simple:
+            return {"type": simple[hint]}
+        if origin in (Union, types.UnionType):
+            present = [arg for arg in args if arg is not type(None)]
+            inner = self.of(present[0]) if len(present) == 1 else {"anyOf": self._all(present)}
+            if len(present) == len(args):
+                return inner
+            if isinstance(inner.get("type"), str):
+                return {**inner, "type": [inner["type"], "null"]}
+            return {"anyOf": [inner, {"type": "null"}]}
+        if origin is list:
+            return {"type": "array", "items": self.of(args[0])}
+        if origin is dict:
+            return {"type": "object", "additionalProperties": self.of(args[1])}
+        if origin is Literal:
+            return {"type": "string", "enum": list(args)}
+        if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+            return self.ref(hint)
+        raise TypeError(f"no JSON Schema for {hint!r}")
+
+    def _all(self, hints: list[Any]) -> list[JSON]:
+        return [self.of(hint) for hint in hints]
+
+
+def json_content(schema: JSON, example: Any = None) -> JSON:
+    content: JSON = {"schema": schema}
+    if example is not None:
+        content["example"] = example
+    return {"application/json": content}
+
+
+def error_response(description: str, *codes: str) -> JSON:
+    """An error response whose `code` is one of `codes`."""
+    schema: JSON = {
+        "allOf": [
+            {"$ref": "#/components/schemas/Error"},
+            {"properties": {"code": {"enum": list(codes)}}},
+        ]
+    }
+    example = {"code": codes[0], "message": description}
+    return {"description": description, "content": json_content(schema, example)}
