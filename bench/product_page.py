@@ -23,7 +23,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -251,14 +251,14 @@ def run(args: argparse.Namespace, workdir: Path, stops: contextlib.ExitStack) ->
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--products", type=int, default=1000)
-    parser.add_argument("--requests", type=int, default=3000, help="per URL measured")
-    parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--duration-limit", type=float, default=30, help="seconds per load run")
-    parser.add_argument("--client", choices=("auto", "wrk", "httpx"), default="auto")
-    args = parser.parse_args()
+Runner = Callable[[argparse.Namespace, Path, contextlib.ExitStack], dict[str, Any]]
+
+
+def run_and_report(
+    run: Runner, args: argparse.Namespace, print_report: Callable[[dict[str, Any]], None],
+    results: Path,
+) -> None:  # fmt: skip
+    """Run a benchmark in a temporary directory, stop what it started, print and save figures."""
     with contextlib.ExitStack() as stops:  # stopped in reverse order, the directory last
         workdir = Path(tempfile.mkdtemp(prefix="edgecart-bench-"))
         stops.callback(shutil.rmtree, workdir, ignore_errors=True)
@@ -271,10 +271,21 @@ def main() -> None:
             if tail:
                 print("the server's last output lines:", *tail, sep="\n", file=sys.stderr)
             raise
-    _print_report(report)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"wrote {RESULTS.relative_to(PROJECT_ROOT)}")
+    print_report(report)
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {results.relative_to(PROJECT_ROOT)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--products", type=int, default=1000)
+    parser.add_argument("--requests", type=int, default=3000, help="per URL measured")
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--duration-limit", type=float, default=30, help="seconds per load run")
+    parser.add_argument("--client", choices=("auto", "wrk", "httpx"), default="auto")
+    args = parser.parse_args()
+    run_and_report(run, args, _print_report, RESULTS)
 
 
 if __name__ == "__main__":

@@ -18,12 +18,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import platform
-import shutil
-import sys
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -41,6 +37,7 @@ from bench.product_page import (
     _peak_rss_mb,
     _prepare,
     _serve,
+    run_and_report,
 )
 
 RESULTS = PROJECT_ROOT / "bench" / "results" / "search_category.json"
@@ -176,22 +173,7 @@ def main() -> None:
     parser.add_argument("--duration-limit", type=float, default=60, help="seconds per group")
     parser.add_argument("--client", choices=("auto", "wrk", "httpx"), default="auto")
     args = parser.parse_args()
-    with contextlib.ExitStack() as stops:  # stopped in reverse order, the directory last
-        workdir = Path(tempfile.mkdtemp(prefix="edgecart-bench-"))
-        stops.callback(shutil.rmtree, workdir, ignore_errors=True)
-        workdir.chmod(0o755)  # the postgres user must be able to enter it
-        try:
-            report = run(args, workdir, stops)
-        except BaseException:
-            log = workdir / "server.log"
-            tail = log.read_text(errors="replace").splitlines()[-20:] if log.exists() else []
-            if tail:
-                print("the server's last output lines:", *tail, sep="\n", file=sys.stderr)
-            raise
-    _print_report(report)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"wrote {RESULTS.relative_to(PROJECT_ROOT)}")
+    run_and_report(run, args, _print_report, RESULTS)
 
 
 if __name__ == "__main__":

@@ -157,15 +157,14 @@ def broken_settings(settings: Settings) -> Settings:
 # --- live servers for the browser tests -------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def live_server(
+def serve_seeded_shop(
     postgres: LocalPostgres,
-    templates_ready: None,
     redis_server: LocalRedis,
     static_dir: Path,
     media_dir: Path,
+    **extra_env: str,
 ) -> Iterator[str]:
-    """hypercorn serving a seeded clone on a free port, as in production."""
+    """hypercorn on a free port serving its own clone of the seeded database, as in production."""
     name = f"live_{uuid.uuid4().hex[:8]}"
     postgres.create_database(name, template=SEEDED_TEMPLATE)
     port = free_port()
@@ -176,6 +175,7 @@ def live_server(
         "REDIS_URL": redis_server.url,
         "STATIC_DIR": str(static_dir),
         "MEDIA_DIR": str(media_dir),
+        **extra_env,
     }
     process = start_web("127.0.0.1", port, env)
     try:
@@ -183,6 +183,18 @@ def live_server(
         yield f"http://127.0.0.1:{port}"
     finally:
         stop_process(process)
+
+
+@pytest.fixture(scope="session")
+def live_server(
+    postgres: LocalPostgres,
+    templates_ready: None,
+    redis_server: LocalRedis,
+    static_dir: Path,
+    media_dir: Path,
+) -> Iterator[str]:
+    """The seeded shop served by hypercorn, for the browser tests."""
+    yield from serve_seeded_shop(postgres, redis_server, static_dir, media_dir)
 
 
 @pytest.fixture(scope="session")

@@ -6,8 +6,6 @@ lives in its own browser context (its own cookies and HTTP cache), closed after 
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -23,11 +21,9 @@ from playwright.sync_api import (
     Response,
 )
 
-from app.devstack.ports import free_port, wait_for_port
 from app.devstack.postgres import LocalPostgres
-from app.devstack.processes import start_web, stop_process
 from app.devstack.redis_server import LocalRedis
-from tests.conftest import SEEDED_TEMPLATE
+from tests.conftest import serve_seeded_shop
 
 HERE = Path(__file__).resolve().parent
 CHROMIUM = "/usr/bin/chromium"
@@ -99,24 +95,9 @@ def paged_server(
 ) -> Iterator[str]:
     """A second live shop showing 4 products a page: the 60 demo products fill no category
     past one page of the default 24, so pagination needs a smaller page to be seen at all."""
-    name = f"paged_{uuid.uuid4().hex[:8]}"
-    postgres.create_database(name, template=SEEDED_TEMPLATE)
-    port = free_port()
-    env = {
-        **os.environ,
-        "EDGECART_ENV": "test",
-        "DATABASE_URL": postgres.url(name),
-        "REDIS_URL": redis_server.url,
-        "STATIC_DIR": str(static_dir),
-        "MEDIA_DIR": str(media_dir),
-        "PAGE_SIZE": str(SMALL_PAGE),
-    }
-    process = start_web("127.0.0.1", port, env)
-    try:
-        wait_for_port(port, 30, "hypercorn")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop_process(process)
+    yield from serve_seeded_shop(
+        postgres, redis_server, static_dir, media_dir, PAGE_SIZE=str(SMALL_PAGE)
+    )
 
 
 class BrowserProblems:
