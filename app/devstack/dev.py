@@ -101,6 +101,7 @@ def _print_banner(settings: Settings, edge: bool) -> None:
         f"  shop (edge):    http://{settings.host}:{settings.edge_port}/"
         if edge
         else "  edge:           not started (Varnish is not installed)",
+        f"  API docs:       http://{settings.host}:{settings.port}/api/v1/docs",
         "  sent mail:      not sent yet (notifications arrive with a later issue)",
         f"  staff login:    {DEV_STAFF_EMAIL} / {DEV_STAFF_PASSWORD}",
         f"  data:           {settings.data_dir}",
