@@ -60,10 +60,17 @@ async def build_search_index(engine: AsyncEngine) -> None:
 
 
 async def seed_if_empty(settings: Settings, products: int) -> None:
+    """Seed an empty shop; index a catalog that predates the search index (an older dev DB)."""
     engine = db.create_engine(settings)
     try:
         async with engine.connect() as connection:
             count = (await connection.execute(text("SELECT count(*) FROM product"))).scalar_one()
+            indexed = (
+                await connection.execute(text("SELECT count(*) FROM search_document"))
+            ).scalar_one()
+        if count and indexed < count:
+            print(f"Indexing {count} products for search…", file=sys.stderr)
+            await build_search_index(engine)
     finally:
         await engine.dispose()
     if count == 0:
