@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException
 
 from app.search.models import ATTRIBUTE_FACETS, PRICE_BUCKETS, SORTS, SearchQuery
 from app.search.words import MAX_QUERY_LENGTH
-from app.web.params import MAX_PAGE
+from app.web.params import MAX_PAGE, whole_number
 
 PRICE_KEYS = tuple(bucket.key for bucket in PRICE_BUCKETS)
 ATTRIBUTE_NAMES = tuple(facet.name for facet in ATTRIBUTE_FACETS)
@@ -116,8 +116,8 @@ def parse_search_params(query: QueryParams, *, allow_category: bool = True) -> S
     sort = _one(query, "sort")
     if sort and sort not in SORTS:
         raise _bad(f"sort must be one of {', '.join(SORTS)}")
-    page_text = _one(query, "page") or "1"
-    if not (page_text.isascii() and page_text.isdigit()) or not 1 <= int(page_text) <= MAX_PAGE:
+    page = whole_number(_one(query, "page") or "1", 1, MAX_PAGE)
+    if page is None:
         raise _bad(f"page must be a number from 1 to {MAX_PAGE}")
     in_stock = _one(query, "in_stock")
     if in_stock not in {"", "1", "on", "true"}:
@@ -139,7 +139,7 @@ def parse_search_params(query: QueryParams, *, allow_category: bool = True) -> S
         attributes=tuple(attributes),
         in_stock=bool(in_stock),
         sort=sort,
-        page=int(page_text),
+        page=page,
     )
 
 

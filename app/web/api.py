@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app.web.caching import cache_publicly
-from app.web.params import MAX_PAGE
+from app.web.params import MAX_PAGE, whole_number
 
 MEDIA_TYPE = "application/json"
 # Paging of every list: `page` from 1 to MAX_PAGE, `limit` items a page (see docs/api.md).
@@ -49,10 +49,10 @@ def int_param(request: Request, name: str, *, default: int, minimum: int, maximu
     raw = request.query_params.get(name)
     if raw is None:
         return default
-    # isdigit() accepts "²" and other digits int() rejects; only ASCII digits are numbers here.
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9 or not minimum <= int(raw) <= maximum:
+    number = whole_number(raw, minimum, maximum)
+    if number is None:
         raise invalid_parameter(name, f"must be a whole number from {minimum} to {maximum}")
-    return int(raw)
+    return number
 
 
 def page_params(request: Request) -> tuple[int, int]:

@@ -1,4 +1,4 @@
-"""Parsing query parameters shared by several pages."""
+"""Parsing query parameters shared by pages, search and the API."""
 
 from __future__ import annotations
 
@@ -8,9 +8,20 @@ from starlette.requests import Request
 MAX_PAGE = 10_000
 
 
+def whole_number(raw: str, minimum: int, maximum: int) -> int | None:
+    """`raw` as a whole number in [minimum, maximum], or None.
+
+    isdigit() alone accepts "²" and other digits int() rejects; only ASCII digits count.
+    """
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
+        return None
+    number = int(raw)
+    return number if minimum <= number <= maximum else None
+
+
 def page_number(request: Request) -> int:
     """`?page=N` as a positive number; anything else is a clear 400, never a 500."""
-    raw = request.query_params.get("page", "1")
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE:
+    number = whole_number(request.query_params.get("page", "1"), 1, MAX_PAGE)
+    if number is None:
         raise HTTPException(400, f"page must be a number from 1 to {MAX_PAGE}")
-    return int(raw)
+    return number

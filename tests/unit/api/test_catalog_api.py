@@ -12,6 +12,7 @@ from app.db import create_sessionmaker, transaction
 from app.settings import Settings
 from tests.conftest import SEEDED_PRODUCTS
 from tests.factories.catalog import MadeProduct, make_category, make_product
+from tests.factories.db import session_for
 
 pytestmark = pytest.mark.anyio
 
@@ -299,12 +300,8 @@ async def test_a_product_without_variants_or_images_has_no_price(
 
 
 async def _make(database_url: str, stock: tuple[int, ...]) -> MadeProduct:
-    engine = create_async_engine(database_url)
-    try:
-        async with transaction(create_sessionmaker(engine)) as session:
-            return await make_product(session, title="Enamel Mug", stock=stock, price_minor=1899)
-    finally:
-        await engine.dispose()
+    async with session_for(database_url) as session:
+        return await make_product(session, title="Enamel Mug", stock=stock, price_minor=1899)
 
 
 # --- categories -------------------------------------------------------------------------------

@@ -6,21 +6,16 @@ import re
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from app.db import create_sessionmaker, transaction
 from tests.factories.catalog import MadeProduct, make_product
+from tests.factories.db import session_for
 
 pytestmark = pytest.mark.anyio
 
 
 async def _make(database_url: str, stock: tuple[int, ...]) -> MadeProduct:
-    engine = create_async_engine(database_url)
-    try:
-        async with transaction(create_sessionmaker(engine)) as session:
-            return await make_product(session, title="Enamel Mug", stock=stock, price_minor=1899)
-    finally:
-        await engine.dispose()
+    async with session_for(database_url) as session:
+        return await make_product(session, title="Enamel Mug", stock=stock, price_minor=1899)
 
 
 def _stock_text(html: str) -> str:
