@@ -15,6 +15,8 @@ import redis.exceptions
 import sqlalchemy.exc
 
 from app import commands
+from app.accounts import totp
+from app.accounts.permissions import ROLES
 from app.accounts.service import AccountError
 from app.assets import AssetsError, build_static
 from app.catalog.seed import SeedError
@@ -37,6 +39,10 @@ def _parser() -> argparse.ArgumentParser:
     staff = sub.add_parser("createstaff", help="create a staff account, or reset its password")
     staff.add_argument("email")
     staff.add_argument("--password", help="asked for when omitted (or generated without a TTY)")
+    staff.add_argument("--role", default="owner", choices=ROLES, help="staff role (default owner)")
+    staff.add_argument(
+        "--totp", action="store_true", help="require a code from an authenticator app at sign-in"
+    )
     sub.add_parser("check", help="check configuration and connectivity")
     sub.add_parser("assets", help="build static files (vendor copy, hashed names, br/gz)")
     return parser
@@ -90,8 +96,13 @@ def _run(args: argparse.Namespace) -> int:
         print(f"Seeded {report.products} products in {report.seconds:.1f} s.")
     elif args.command == "createstaff":
         password = args.password or _ask_password()
-        email = asyncio.run(commands.create_staff(settings, args.email, password))
-        print(f"Staff account ready: {email}")
+        secret = totp.new_secret() if args.totp else None
+        email = asyncio.run(
+            commands.create_staff(settings, args.email, password, args.role, secret)
+        )
+        print(f"Staff account ready: {email} ({args.role})")
+        if secret:
+            print(f"Authenticator app: {totp.provisioning_uri(secret, email)}")
         if not args.password and not sys.stdin.isatty():
             print(f"Password: {password}")
     elif args.command == "check":

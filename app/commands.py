@@ -79,11 +79,18 @@ async def seed_if_empty(settings: Settings, products: int) -> None:
         print(f"Seeded {report.products} products in {report.seconds:.1f} s.", file=sys.stderr)
 
 
-async def create_staff(settings: Settings, email: str, password: str) -> str:
+async def create_staff(
+    settings: Settings,
+    email: str,
+    password: str,
+    role: str = "owner",
+    totp_secret: str | None = None,
+) -> str:
     engine = db.create_engine(settings)
     try:
         async with db.transaction(db.create_sessionmaker(engine)) as session:
-            account = await accounts.create_or_update_staff(session, email, password)
+            account = await accounts.create_or_update_staff(session, email, password, role)
+            account.totp_secret = totp_secret
             return account.email
     finally:
         await engine.dispose()

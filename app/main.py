@@ -14,6 +14,9 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp
 
 from app import db, redis
+from app.accounts import address_routes as account_address_routes
+from app.accounts import routes as account_routes
+from app.admin import routes as admin_routes
 from app.cart import routes as cart_routes
 from app.catalog import api as catalog_api
 from app.catalog import openapi as api_document
@@ -25,7 +28,9 @@ from app.search import routes as search_routes
 from app.settings import Settings
 from app.web import errors, fragments, health
 from app.web import metrics as request_metrics
+from app.web.csrf import CsrfMiddleware
 from app.web.request_id import RequestIdMiddleware
+from app.web.security import SecurityHeadersMiddleware
 from app.web.templating import create_templates
 
 
@@ -52,14 +57,19 @@ def create_starlette(settings: Settings) -> Starlette:
             *search_api.routes,
             *api_document.routes,
             *cart_routes.routes,
+            *account_routes.routes,
+            *account_address_routes.routes,
+            *admin_routes.routes,
             *fragments.routes,
             *health.routes,
             *request_metrics.routes,
         ],
         middleware=[
+            Middleware(SecurityHeadersMiddleware, settings=settings),
             Middleware(RequestIdMiddleware),
             Middleware(request_metrics.MetricsMiddleware, metrics=collected),
             Middleware(GZipMiddleware, minimum_size=800, compresslevel=6),
+            Middleware(CsrfMiddleware, settings=settings),
         ],
         exception_handlers={HTTPException: errors.http_error, Exception: errors.server_error},
         lifespan=lifespan,
@@ -78,8 +88,9 @@ def _is_immutable(path: str, url: str) -> bool:
     return url.startswith("/media/") or bool(_HASHED_STATIC.search(url))
 
 
-def serve_static(app: ASGIApp, settings: Settings) -> ServeStaticASGI:
-    """Put the static-file server for /static and /media in front of `app`."""
+def serve_static(app: ASGIApp, settings: Settings) -> ASGIApp:
+    """Put the static-file server for /static and /media in front of `app`, behind the
+    security headers (static files get nosniff too)."""
     static = ServeStaticASGI(
         app,
         root=settings.static_dir if settings.static_dir.exists() else None,
@@ -90,7 +101,7 @@ def serve_static(app: ASGIApp, settings: Settings) -> ServeStaticASGI:
     if settings.media_dir.exists():
         # Media names carry a content hash (see app/catalog/images.py), so they never change.
         static.add_files(settings.media_dir, prefix="media/")
-    return static
+    return SecurityHeadersMiddleware(static, settings)
 
 
 def create_app(settings: Settings | None = None) -> ASGIApp:

@@ -18,6 +18,15 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET_KEY = "dev-only-secret-key-change-me"  # noqa: S105  (refused in production)
 
 
+RATE_SETTINGS = (
+    "signin_limit_per_account",
+    "signin_limit_per_ip",
+    "register_limit_per_ip",
+    "reset_limit_per_ip",
+    "api_limit_per_client",
+)
+
+
 class SettingsError(ValueError):
     """The environment describes a configuration Edgecart must not run with."""
 
@@ -66,6 +75,16 @@ class Settings:
     site_url: str = "http://127.0.0.1:8000"
     # URLs per sitemap file; the sitemap protocol allows at most 50,000.
     sitemap_page_size: int = 50_000
+    # Session cookies only over HTTPS; required in production.
+    session_cookie_secure: bool = False
+    # Rate limits as "count/seconds" (see app/web/ratelimit.py and docs/security.md).
+    signin_limit_per_account: str = "5/900"
+    signin_limit_per_ip: str = "30/300"
+    register_limit_per_ip: str = "10/3600"
+    reset_limit_per_ip: str = "5/3600"
+    api_limit_per_client: str = "600/60"
+    # Peers whose X-Forwarded-For is believed (the edge); others are the client themselves.
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
 
     @property
     def is_production(self) -> bool:
@@ -76,6 +95,7 @@ class Settings:
         env = os.environ if environ is None else environ
         defaults = cls()
         data_dir = Path(env.get("EDGECART_DATA_DIR", str(defaults.data_dir)))
+        production = env.get("EDGECART_ENV", defaults.environment) == "production"
         settings = cls(
             environment=env.get("EDGECART_ENV", defaults.environment),
             database_url=_async_database_url(env.get("DATABASE_URL", defaults.database_url)),
@@ -98,6 +118,24 @@ class Settings:
             sitemap_page_size=_int(
                 env.get("SITEMAP_PAGE_SIZE", str(defaults.sitemap_page_size)), "SITEMAP_PAGE_SIZE"
             ),
+            session_cookie_secure=_bool(
+                env.get("SESSION_COOKIE_SECURE", "true" if production else "false"),
+                "SESSION_COOKIE_SECURE",
+            ),
+            signin_limit_per_account=env.get(
+                "SIGNIN_LIMIT_PER_ACCOUNT", defaults.signin_limit_per_account
+            ),
+            signin_limit_per_ip=env.get("SIGNIN_LIMIT_PER_IP", defaults.signin_limit_per_ip),
+            register_limit_per_ip=env.get("REGISTER_LIMIT_PER_IP", defaults.register_limit_per_ip),
+            reset_limit_per_ip=env.get("RESET_LIMIT_PER_IP", defaults.reset_limit_per_ip),
+            api_limit_per_client=env.get("API_LIMIT_PER_CLIENT", defaults.api_limit_per_client),
+            trusted_proxies=tuple(
+                address.strip()
+                for address in env.get("TRUSTED_PROXIES", ",".join(defaults.trusted_proxies)).split(
+                    ","
+                )
+                if address.strip()
+            ),
         )
         settings.validate()
         return settings
@@ -111,6 +149,16 @@ class Settings:
             raise SettingsError("SECRET_KEY is the development default: set a long random value")
         if self.is_production and len(str(self.secret_key)) < 32:
             raise SettingsError("SECRET_KEY must be at least 32 characters in production")
+        if self.is_production and not self.session_cookie_secure:
+            raise SettingsError("SESSION_COOKIE_SECURE must be true in production (HTTPS only)")
+        if self.is_production and not self.site_url.startswith("https://"):
+            raise SettingsError("SITE_URL must be an https:// address in production")
+        for name in RATE_SETTINGS:
+            value = getattr(self, name)
+            if not re.fullmatch(r"[1-9]\d{0,6}/[1-9]\d{0,6}", value):
+                raise SettingsError(
+                    f"{name.upper()} must be count/seconds, like 5/900, not {value!r}"
+                )
         if len(self.currency) != 3 or not self.currency.isalpha():
             raise SettingsError(
                 f"CURRENCY must be a three-letter ISO 4217 code, not {self.currency!r}"

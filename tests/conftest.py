@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from redis.asyncio import Redis
 
 from app.assets import build_static
 from app.catalog.seed import seed_catalog
@@ -133,12 +134,19 @@ def settings(
 @pytest.fixture
 async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """An httpx client talking to the whole ASGI app in-process, lifespan included."""
+    # Rate-limit counters and sessions of earlier tests would leak into this one.
+    flushing = Redis.from_url(settings.redis_url)
+    await flushing.flushdb()
+    await flushing.aclose()
     starlette = create_starlette(settings)
     app = serve_static(starlette, settings)
     transport = httpx.ASGITransport(app=app)
     async with (
         starlette.router.lifespan_context(starlette),
-        httpx.AsyncClient(transport=transport, base_url="http://shop.test") as http,
+        # Browsers name the page a form came from (the CSRF check reads it): so does this client.
+        httpx.AsyncClient(
+            transport=transport, base_url="http://shop.test", headers={"Origin": "http://shop.test"}
+        ) as http,
     ):
         yield http
 

@@ -6,7 +6,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from app.accounts import service as accounts
+from app.db import transaction
 from app.web.caching import keep_private
+from app.web.sessions import signed_in_account_id
 
 
 async def cart_badge(request: Request) -> Response:
@@ -19,9 +22,15 @@ async def cart_badge(request: Request) -> Response:
 
 
 async def account_menu(request: Request) -> Response:
+    """ "Sign in", or the signed-in person's name. Reads the session; never starts one."""
+    account = None
+    account_id = await signed_in_account_id(request)
+    if account_id is not None:
+        async with transaction(request.app.state.sessionmaker) as db:
+            account = await accounts.get_account(db, account_id)
     templates = request.app.state.templates
     response: Response = templates.TemplateResponse(
-        request, "partials/_account_menu.html", {"user": None}
+        request, "partials/_account_menu.html", {"account": account}
     )
     return keep_private(response)
 

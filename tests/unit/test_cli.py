@@ -98,10 +98,26 @@ def test_createstaff_then_check_against_a_real_database(
     empty_database_url: str, redis_server: object
 ) -> None:
     done = run("createstaff", "Clerk@Example.com", "--password", "a-long-password",
+               "--role", "clerk", DATABASE_URL=empty_database_url)  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "Staff account ready: clerk@example.com (clerk)\n"
+
+
+def test_createstaff_with_totp_prints_the_authenticator_address(empty_database_url: str) -> None:
+    done = run("createstaff", "owner@example.com", "--password", "a-long-password", "--totp",
                DATABASE_URL=empty_database_url)  # fmt: skip
 
     assert done.returncode == 0, done.stderr
-    assert done.stdout == "Staff account ready: clerk@example.com\n"
+    assert "otpauth://totp/Edgecart:owner%40example.com?secret=" in done.stdout
+
+
+def test_createstaff_rejects_an_unknown_role(empty_database_url: str) -> None:
+    done = run("createstaff", "x@example.com", "--password", "a-long-password", "--role", "god",
+               DATABASE_URL=empty_database_url)  # fmt: skip
+
+    assert done.returncode == 2
+    assert "invalid choice: 'god'" in done.stderr
 
 
 def test_createstaff_rejects_a_short_password(empty_database_url: str) -> None:

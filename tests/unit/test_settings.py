@@ -42,10 +42,32 @@ def test_production_refuses_a_short_secret() -> None:
         Settings.from_env({"EDGECART_ENV": "production", "SECRET_KEY": "short"})
 
 
-def test_production_accepts_a_long_secret() -> None:
-    settings = Settings.from_env({"EDGECART_ENV": "production", "SECRET_KEY": "x" * 40})
+PRODUCTION = {
+    "EDGECART_ENV": "production",
+    "SECRET_KEY": "x" * 40,
+    "SITE_URL": "https://shop.example",
+}
+
+
+def test_production_accepts_a_long_secret_and_https() -> None:
+    settings = Settings.from_env(PRODUCTION)
 
     assert settings.is_production
+    assert settings.session_cookie_secure
+
+
+def test_production_refuses_cookies_without_https() -> None:
+    with pytest.raises(SettingsError, match="SESSION_COOKIE_SECURE must be true"):
+        Settings.from_env({**PRODUCTION, "SESSION_COOKIE_SECURE": "false"})
+
+
+def test_production_refuses_a_plain_http_site_url() -> None:
+    with pytest.raises(SettingsError, match="SITE_URL must be an https"):
+        Settings.from_env({**PRODUCTION, "SITE_URL": "http://shop.example"})
+
+
+def test_development_cookies_work_over_plain_http() -> None:
+    assert not Settings.from_env({}).session_cookie_secure
 
 
 @pytest.mark.parametrize(
@@ -53,11 +75,12 @@ def test_production_accepts_a_long_secret() -> None:
     [
         ({"PORT": "eighty"}, "PORT must be a whole number"),
         ({"EDGECART_ENV": "staging"}, "EDGECART_ENV must be"),
+        ({"SIGNIN_LIMIT_PER_IP": "lots"}, "SIGNIN_LIMIT_PER_IP must be count/seconds"),
         ({"CURRENCY": "EURO"}, "CURRENCY"),
         ({"PAGE_SIZE": "0"}, "PAGE_SIZE"),
         ({"LOG_JSON": "maybe"}, "LOG_JSON"),
     ],
-    ids=["port", "environment", "currency", "page-size", "log-json"],
+    ids=["port", "environment", "rate-limit", "currency", "page-size", "log-json"],
 )
 def test_bad_values_get_a_clear_message(env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
