@@ -14,6 +14,7 @@ from app import db, redis
 from app.accounts import service as accounts
 from app.catalog.seed import SeedReport, seed_catalog
 from app.migrate import upgrade_to_head
+from app.notifications import smtp
 from app.search import service as search
 from app.settings import Settings
 from app.workers.heartbeat import HEARTBEAT_KEY
@@ -134,6 +135,13 @@ async def check(settings: Settings) -> list[CheckResult]:
         )
     finally:
         await client.aclose()
+    try:
+        await smtp.ping(settings.smtp_url)
+        results.append(CheckResult("mail", True, f"SMTP {safe_url(settings.smtp_url)}"))
+    except Exception as exc:  # report any failure as one line
+        results.append(
+            CheckResult("mail", False, f"SMTP {safe_url(settings.smtp_url)}: {one_line(exc)}")
+        )
     manifest = settings.static_dir / "staticfiles.json"
     results.append(
         CheckResult(

@@ -15,6 +15,7 @@ from starlette.types import ASGIApp
 
 from app import db, redis
 from app.accounts import address_routes as account_address_routes
+from app.accounts import reset_routes as account_reset_routes
 from app.accounts import routes as account_routes
 from app.admin import routes as admin_routes
 from app.cart import routes as cart_routes
@@ -59,6 +60,7 @@ def create_starlette(settings: Settings) -> Starlette:
             *cart_routes.routes,
             *account_routes.routes,
             *account_address_routes.routes,
+            *account_reset_routes.routes,
             *admin_routes.routes,
             *fragments.routes,
             *health.routes,

@@ -57,7 +57,10 @@ class Settings:
     port: int = 8000
     edge_port: int = 8080
     edge_purge_url: str = ""
+    # Where mail goes: smtp://[user:password@]host:port (STARTTLS when the server offers it) or
+    # smtps://… (TLS from the first byte). The default is the sink `edgecart dev` starts.
     smtp_url: str = "smtp://127.0.0.1:1025"
+    mail_from: str = "Edgecart <shop@edgecart.test>"
     sms_api_url: str = ""
     data_dir: Path = PROJECT_ROOT / "var"
     static_dir: Path = PROJECT_ROOT / "build" / "static"
@@ -105,7 +108,8 @@ class Settings:
             port=_int(env.get("PORT", str(defaults.port)), "PORT"),
             edge_port=_int(env.get("EDGE_PORT", str(defaults.edge_port)), "EDGE_PORT"),
             edge_purge_url=env.get("EDGE_PURGE_URL", defaults.edge_purge_url),
-            smtp_url=env.get("SMTP_URL", defaults.smtp_url),
+            smtp_url=env.get("SMTP_URL", defaults.smtp_url).strip(),
+            mail_from=env.get("MAIL_FROM", defaults.mail_from).strip(),
             sms_api_url=env.get("SMS_API_URL", defaults.sms_api_url),
             data_dir=data_dir,
             static_dir=Path(env.get("STATIC_DIR", str(defaults.static_dir))),
@@ -172,6 +176,15 @@ class Settings:
             )
         if not 1 <= self.sitemap_page_size <= 50_000:
             raise SettingsError("SITEMAP_PAGE_SIZE must be between 1 and 50000")
+        if not re.fullmatch(r"smtps?://[^/?#\s]+", self.smtp_url):
+            raise SettingsError(
+                "SMTP_URL must look like smtp://host:port or smtps://user:password@host:port"
+            )
+        if "@" not in self.mail_from or any(c in self.mail_from for c in "\r\n"):
+            raise SettingsError(
+                f"MAIL_FROM must be one address, like Shop <shop@example.com>, "
+                f"not {self.mail_from!r}"
+            )
 
 
 def _async_database_url(url: str) -> str:

@@ -12,6 +12,7 @@ from sqlmodel import SQLModel
 import app.accounts.models
 import app.catalog.models
 import app.inventory.models
+import app.outbox.models
 import app.search.models  # noqa: F401  (registers the tables on the metadata)
 from app.settings import Settings
 

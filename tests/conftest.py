@@ -1,41 +1,55 @@
-"""The test harness: real PostgreSQL, Redis, Varnish and hypercorn on free loopback ports.
+"""The test harness: real PostgreSQL, Redis, an SMTP sink, Varnish and hypercorn on free
+loopback ports, and arq worker processes for the tests that ask for one.
 
 Session scope starts the servers once in private temporary directories and builds two template
-databases (migrated-and-empty, and seeded). Each test gets its own clone, so tests never see
-each other's writes. Everything is stopped when the session ends.
+databases (migrated-and-empty, and seeded). Each test gets its own clone and its own Redis
+database, so tests never see each other's writes. Everything is stopped when the session ends.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import shutil
+import subprocess
 import tempfile
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from redis.asyncio import Redis
+import redis as sync_redis
+from arq import create_pool
+from arq.connections import RedisSettings
 
 from app.assets import build_static
 from app.catalog.seed import seed_catalog
 from app.commands import build_search_index
 from app.db import create_engine
+from app.devstack.mailsink import LocalMailSink
 from app.devstack.ports import free_port, wait_for_port
 from app.devstack.postgres import LocalPostgres
-from app.devstack.processes import start_web, stop_process
+from app.devstack.processes import start_web, start_worker, stop_process
 from app.devstack.redis_server import LocalRedis
 from app.devstack.varnish import LocalVarnish
 from app.main import create_starlette, serve_static
 from app.migrate import upgrade_to_head
 from app.settings import Settings
+from app.workers.context import close_context, open_context
+from app.workers.heartbeat import HEARTBEAT_KEY
 
 SEEDED_PRODUCTS = 60
 EMPTY_TEMPLATE = "tpl_empty"
 SEEDED_TEMPLATE = "tpl_seeded"
+# Redis database 0 belongs to the live servers; tests take turns at the other fifteen, each
+# emptied before use. arq job ids restart with every cloned database ("outbox:1"), so a test
+# must not find the jobs of the one before.
+_TEST_REDIS_DATABASES = itertools.cycle(range(1, 16))
 
 
 @pytest.fixture(scope="session")
@@ -65,6 +79,30 @@ def redis_server(workdir: Path) -> Iterator[LocalRedis]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def mail_sink(workdir: Path) -> Iterator[LocalMailSink]:
+    """The SMTP server that keeps every message; `mail_sink.wait_for(lambda mail: ...)`.
+
+    It is shared by the whole session: find a test's mail by its own recipient or subject.
+    """
+    sink = LocalMailSink(workdir / "mail", free_port())
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: LocalRedis) -> str:
+    """An empty Redis database for this test."""
+    url = f"redis://127.0.0.1:{redis_server.port}/{next(_TEST_REDIS_DATABASES)}"
+    client = sync_redis.Redis.from_url(url)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+    return url
 
 
 @pytest.fixture(scope="session")
@@ -118,12 +156,13 @@ def database_url(postgres: LocalPostgres, templates_ready: None) -> Iterator[str
 
 @pytest.fixture
 def settings(
-    database_url: str, redis_server: LocalRedis, static_dir: Path, media_dir: Path
+    database_url: str, redis_url: str, mail_sink: LocalMailSink, static_dir: Path, media_dir: Path
 ) -> Settings:
     return Settings(
         environment="test",
         database_url=database_url,
-        redis_url=redis_server.url,
+        redis_url=redis_url,
+        smtp_url=mail_sink.url,
         static_dir=static_dir,
         media_dir=media_dir,
         db_pool_size=2,
@@ -131,13 +170,67 @@ def settings(
     )
 
 
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The environment that makes a child process read these settings."""
+    return {
+        **os.environ,
+        "EDGECART_ENV": settings.environment,
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": settings.redis_url,
+        "SMTP_URL": settings.smtp_url,
+        "MAIL_FROM": settings.mail_from,
+        "SITE_URL": settings.site_url,
+        "STATIC_DIR": str(settings.static_dir),
+        "MEDIA_DIR": str(settings.media_dir),
+        "LOG_JSON": "false",
+    }
+
+
+@pytest.fixture
+def worker(settings: Settings) -> Iterator[subprocess.Popen[bytes]]:
+    """A real arq worker process on this test's database and Redis, mailing to the sink.
+
+    It relays the outbox every second, so a test commits its change and waits for the effect.
+    Ready once its first heartbeat is in Redis (written by a cron job run at startup).
+    """
+    process = start_worker(settings_env(settings))
+    try:
+        _wait_for_heartbeat(settings.redis_url, process)
+        yield process
+    finally:
+        stop_process(process)
+
+
+@pytest.fixture
+async def job_context(settings: Settings) -> AsyncIterator[dict[str, Any]]:
+    """The ctx arq hands a job, built in this process: call job functions with it directly."""
+    pool = await create_pool(RedisSettings.from_dsn(settings.redis_url))
+    ctx: dict[str, Any] = {"redis": pool, "job_try": 1}
+    await open_context(ctx, settings)
+    try:
+        yield ctx
+    finally:
+        await close_context(ctx)
+        await pool.aclose()
+
+
+def _wait_for_heartbeat(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    client = sync_redis.Redis.from_url(url)
+    deadline = time.monotonic() + timeout
+    try:
+        while client.get(HEARTBEAT_KEY) is None:
+            if process.poll() is not None:
+                raise RuntimeError(f"the arq worker exited with code {process.returncode}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the arq worker was not ready within {timeout:.0f} s")
+            time.sleep(0.05)
+    finally:
+        client.close()
+
+
 @pytest.fixture
 async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """An httpx client talking to the whole ASGI app in-process, lifespan included."""
-    # Rate-limit counters and sessions of earlier tests would leak into this one.
-    flushing = Redis.from_url(settings.redis_url)
-    await flushing.flushdb()
-    await flushing.aclose()
     starlette = create_starlette(settings)
     app = serve_static(starlette, settings)
     transport = httpx.ASGITransport(app=app)

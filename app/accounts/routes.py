@@ -198,7 +198,7 @@ async def register_page(request: Request) -> Response:
     context = {
         "values": {},
         "errors": {},
-        "next": signin.safe_next(request.query_params.get("next")),
+        "next": signin.safe_next(request.query_params.get("next"), ""),
     }
     return render(request, "accounts/register.html", context)
 

@@ -9,10 +9,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from types import FrameType
+from urllib.parse import urlsplit
 
 from app.assets import build_static
 from app.devstack.errors import DevStackError
+from app.devstack.mailsink import LocalMailSink
 from app.devstack.ports import require_free_port, wait_for_port
 from app.devstack.postgres import LocalPostgres, cluster_directory
 from app.devstack.processes import start_web, start_worker, stop_process
@@ -60,6 +63,7 @@ def run_dev(products: int) -> int:
             redis.start()
             stops.append(redis.stop)
             env["REDIS_URL"] = redis.url
+        mail_dir = _start_mail_sink(settings, env, stops) if "SMTP_URL" not in os.environ else None
         settings = Settings.from_env(env)
         _prepare(settings, products)
         web = start_web(settings.host, settings.port, env)
@@ -71,7 +75,7 @@ def run_dev(products: int) -> int:
             varnish = LocalVarnish(settings.data_dir / "varnish", settings.edge_port, settings.port)
             varnish.start()
             stops.append(varnish.stop)
-        _print_banner(settings, edge)
+        _print_banner(settings, edge, mail_dir)
         _wait_for_exit({"the app (hypercorn)": web, "the worker (arq)": worker})
         return 0
     except (_Stop, KeyboardInterrupt):
@@ -80,6 +84,20 @@ def run_dev(products: int) -> int:
     finally:
         for stop in reversed(stops):
             stop()
+
+
+def _start_mail_sink(
+    settings: Settings, env: dict[str, str], stops: list[Callable[[], None]]
+) -> Path:
+    """Mail sent by the app and the worker lands as .eml files in var/mail, nowhere else."""
+    # Port 1025 is where the default SMTP_URL points, so a worker started alone finds it too.
+    sink = LocalMailSink(
+        settings.data_dir / "mail", int(os.environ.get("EDGECART_MAIL_PORT", "1025"))
+    )
+    sink.start()
+    stops.append(sink.stop)
+    env["SMTP_URL"] = sink.url
+    return sink.directory
 
 
 def _prepare(settings: Settings, products: int) -> None:
@@ -93,7 +111,7 @@ def _prepare(settings: Settings, products: int) -> None:
     asyncio.run(create_staff(settings, DEV_STAFF_EMAIL, DEV_STAFF_PASSWORD))
 
 
-def _print_banner(settings: Settings, edge: bool) -> None:
+def _print_banner(settings: Settings, edge: bool, mail_dir: Path | None) -> None:
     lines = [
         "",
         "Edgecart is up.",
@@ -102,13 +120,20 @@ def _print_banner(settings: Settings, edge: bool) -> None:
         if edge
         else "  edge:           not started (Varnish is not installed)",
         f"  API docs:       http://{settings.host}:{settings.port}/api/v1/docs",
-        "  sent mail:      not sent yet (notifications arrive with a later issue)",
+        f"  sent mail:      {mail_dir}/*.eml (one file per message)"
+        if mail_dir
+        else f"  sent mail:      to {_smtp_server(settings.smtp_url)} (SMTP_URL)",
         f"  staff login:    {DEV_STAFF_EMAIL} / {DEV_STAFF_PASSWORD}",
         f"  data:           {settings.data_dir}",
         "Press Ctrl-C to stop everything.",
         "",
     ]
     print("\n".join(lines), flush=True)
+
+
+def _smtp_server(url: str) -> str:
+    """host:port of an SMTP URL, without the credentials it may carry."""
+    return urlsplit(url).netloc.rpartition("@")[2]
 
 
 def _wait_for_exit(children: dict[str, subprocess.Popen[bytes]]) -> None:

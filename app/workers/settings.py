@@ -8,16 +8,24 @@ from arq import cron
 from arq.connections import RedisSettings
 
 from app.settings import Settings
+from app.workers.context import shutdown, startup
 from app.workers.heartbeat import record_heartbeat
+from app.workers.relay import JOBS_BY_KIND, relay_outbox
 
 _settings = Settings.from_env()
+EVERY_SECOND = set(range(60))
 
 
 class WorkerSettings:
     redis_settings = RedisSettings.from_dsn(_settings.redis_url)
-    functions: ClassVar[list[Any]] = [record_heartbeat]
+    on_startup = startup
+    on_shutdown = shutdown
+    functions: ClassVar[list[Any]] = [record_heartbeat, relay_outbox, *JOBS_BY_KIND.values()]
     cron_jobs: ClassVar[list[Any]] = [
-        cron(record_heartbeat, second={0, 10, 20, 30, 40, 50}, run_at_startup=True)
+        cron(record_heartbeat, second={0, 10, 20, 30, 40, 50}, run_at_startup=True),
+        # Every second, so mail leaves about a second after the commit that queued it. Cron
+        # jobs are unique per tick: with several workers, one of them relays each second.
+        cron(relay_outbox, second=EVERY_SECOND, run_at_startup=True, timeout=30),
     ]
     max_jobs = 20
     job_timeout = 60

@@ -159,6 +159,14 @@ def page(request: pytest.FixtureRequest, open_page: OpenPage) -> Page:
     return open_page(request.param)
 
 
+@pytest.fixture(params=list(PROFILES))
+def axe_page(request: pytest.FixtureRequest, open_page: OpenPage) -> Page:
+    """A page for axe-core scans. Axe is injected as an inline script, which the shop's
+    Content-Security-Policy rightly refuses, so these pages bypass the CSP for axe alone; every
+    other browser test runs under the real policy and fails on any violation."""
+    return open_page(request.param, bypass_csp=True)
+
+
 @pytest.fixture
 def profile(request: pytest.FixtureRequest, page: Page) -> str:
     """The name of the viewport profile `page` runs with: "phone" or "desktop"."""

@@ -23,6 +23,9 @@ def path_to(page: Page, kind: str) -> str:
         return "/"
     if kind == "search-no-results":
         return "/search?q=qqqxq"
+    if kind.startswith("account-"):
+        return {"account-login": "/account/login", "account-register": "/account/register",
+                "account-reset": "/account/password-reset"}[kind]  # fmt: skip
     page.goto("/")
     if kind.startswith("category"):
         link = page.get_by_role("region", name="Shop by department").get_by_role("link").first
@@ -47,9 +50,12 @@ def describe(violations: list[dict[str, Any]]) -> str:
 
 
 @pytest.mark.parametrize(
-    "kind", ["home", "category", "category-filtered", "product", "search", "search-no-results"]
-)
-def test_page_has_no_serious_accessibility_problems(page: Page, kind: str) -> None:
+    "kind",
+    ["home", "category", "category-filtered", "product", "search", "search-no-results",
+     "account-login", "account-register", "account-reset"],
+)  # fmt: skip
+def test_page_has_no_serious_accessibility_problems(axe_page: Page, kind: str) -> None:
+    page = axe_page
     # Given the page, with its header holes filled in by htmx
     page.goto(path_to(page, kind))
     page.wait_for_load_state("networkidle")
@@ -64,7 +70,8 @@ def test_page_has_no_serious_accessibility_problems(page: Page, kind: str) -> No
     assert blocking == [], f"{page.url}:\n{describe(blocking)}"
 
 
-def test_open_search_suggestions_have_no_serious_accessibility_problems(page: Page) -> None:
+def test_open_search_suggestions_have_no_serious_accessibility_problems(axe_page: Page) -> None:
+    page = axe_page
     # Given the header's suggestions, open, with one option active
     page.goto("/")
     page.wait_for_load_state("networkidle")

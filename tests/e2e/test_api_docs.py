@@ -9,8 +9,9 @@ from tests.e2e.test_accessibility import AXE, BLOCKING, RUN_AXE, TAGS, describe
 
 
 def test_api_docs_are_readable_and_accessible(
-    page: Page, browser_problems: BrowserProblems
+    axe_page: Page, browser_problems: BrowserProblems
 ) -> None:
+    page = axe_page
     # Given the API reference
     page.goto("/api/v1/docs")
     page.wait_for_load_state("networkidle")

@@ -160,8 +160,9 @@ def test_switching_variant_without_javascript_submits_the_form(
 
 
 def test_a_sold_out_choice_says_so_and_cannot_be_bought(
-    page: Page, base_url: str, browser_problems: BrowserProblems
+    axe_page: Page, base_url: str, browser_problems: BrowserProblems
 ) -> None:
+    page = axe_page
     # Given a demo product where one choice is marked "Sold out"
     with httpx.Client(base_url=base_url) as http:
         sitemap = http.get("/sitemaps/products-1.xml").text

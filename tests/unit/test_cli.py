@@ -63,11 +63,14 @@ def test_an_unreachable_database_is_one_line_saying_what_to_do(closed_port_url: 
 
 def test_check_reports_each_unreachable_server(closed_port_url: str) -> None:
     port = free_port()
-    done = run("check", DATABASE_URL=closed_port_url, REDIS_URL=f"redis://127.0.0.1:{port}/0")
+    done = run("check", DATABASE_URL=closed_port_url, REDIS_URL=f"redis://127.0.0.1:{port}/0",
+               SMTP_URL=f"smtp://mailer:hunter2@127.0.0.1:{port}")  # fmt: skip
 
     assert done.returncode == 1
     assert "FAIL database" in done.stdout
     assert "FAIL redis" in done.stdout
+    assert f"FAIL mail: SMTP smtp://mailer:***@127.0.0.1:{port}" in done.stdout
+    assert "hunter2" not in done.stdout
 
 
 def test_production_with_the_default_secret_refuses_to_start() -> None:

@@ -79,9 +79,28 @@ def test_development_cookies_work_over_plain_http() -> None:
         ({"CURRENCY": "EURO"}, "CURRENCY"),
         ({"PAGE_SIZE": "0"}, "PAGE_SIZE"),
         ({"LOG_JSON": "maybe"}, "LOG_JSON"),
+        ({"SMTP_URL": "mail.example:25"}, "SMTP_URL"),
+        ({"SMTP_URL": "http://mail.example"}, "SMTP_URL"),
+        ({"MAIL_FROM": "shop"}, "MAIL_FROM"),
+        ({"MAIL_FROM": "a@shop.test\nBcc: b@shop.test"}, "MAIL_FROM"),
     ],
-    ids=["port", "environment", "rate-limit", "currency", "page-size", "log-json"],
+    ids=[
+        *("port", "environment", "rate-limit", "currency", "page-size", "log-json"),
+        *("smtp-no-scheme", "smtp-wrong-scheme", "mail-from-no-address", "mail-from-two-lines"),
+    ],
 )
 def test_bad_values_get_a_clear_message(env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         Settings.from_env(env)
+
+
+def test_mail_settings_default_to_the_local_sink_and_can_be_set() -> None:
+    assert Settings.from_env({}).smtp_url == "smtp://127.0.0.1:1025"
+    assert Settings.from_env({}).mail_from == "Edgecart <shop@edgecart.test>"
+
+    settings = Settings.from_env(
+        {"SMTP_URL": "smtps://shop:p%40ss@mail.example:465", "MAIL_FROM": "Shop <s@shop.example>"}
+    )
+
+    assert settings.smtp_url == "smtps://shop:p%40ss@mail.example:465"
+    assert settings.mail_from == "Shop <s@shop.example>"

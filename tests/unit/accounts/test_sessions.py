@@ -7,15 +7,13 @@ import pytest
 from redis.asyncio import Redis
 
 from app.accounts import sessions
-from app.devstack.redis_server import LocalRedis
 
 pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-async def redis(redis_server: LocalRedis) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_server.url, decode_responses=True)
-    await client.flushdb()
+async def redis(redis_url: str) -> AsyncIterator[Redis]:
+    client = Redis.from_url(redis_url, decode_responses=True)
     yield client
     await client.aclose()
 

@@ -29,8 +29,8 @@ def data_dir() -> Iterator[Path]:
 
 
 def test_dev_serves_a_seeded_shop_at_origin_and_edge_and_stops_cleanly(data_dir: Path) -> None:
-    ports = {name: free_port() for name in ("PORT", "EDGE_PORT", "EDGECART_PG_PORT",
-                                              "EDGECART_REDIS_PORT")}  # fmt: skip
+    names = ("PORT", "EDGE_PORT", "EDGECART_PG_PORT", "EDGECART_REDIS_PORT", "EDGECART_MAIL_PORT")
+    ports = {name: free_port() for name in names}
     env = {
         **os.environ,
         **{k: str(v) for k, v in ports.items()},
@@ -38,6 +38,7 @@ def test_dev_serves_a_seeded_shop_at_origin_and_edge_and_stops_cleanly(data_dir:
     }
     env.pop("DATABASE_URL", None)
     env.pop("REDIS_URL", None)
+    env.pop("SMTP_URL", None)
     dev = subprocess.Popen(
         [EDGECART, "dev", "--products", "30"],
         env=env,
@@ -69,6 +70,7 @@ def test_dev_serves_a_seeded_shop_at_origin_and_edge_and_stops_cleanly(data_dir:
 
     assert dev.returncode == 0, output
     assert "staff login:" in output
+    assert f"sent mail:      {data_dir / 'mail'}/*.eml" in output
     assert f"http://127.0.0.1:{ports['PORT']}/" in output
     for name, port in ports.items():
         assert port_is_free(port), f"{name} {port} still in use after Ctrl-C"

@@ -1,0 +1,1 @@
+"""Notifications: e-mail queued through the outbox and sent by a worker job."""
