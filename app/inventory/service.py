@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sqlalchemy import Integer, any_, bindparam
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -17,8 +19,13 @@ async def stock_for_variants(session: AsyncSession, variant_ids: Iterable[int]) 
     ids = list(variant_ids)
     if not ids:
         return {}
+    # One array parameter, not IN (:a, :b, …): the statement stays the same for any number of
+    # variants, so it is compiled and prepared once rather than parsed anew for every page.
+    wanted = bindparam("variant_ids", ids, type_=ARRAY(Integer))
     rows = await session.execute(
-        select(StockLevel.variant_id, StockLevel.on_hand).where(col(StockLevel.variant_id).in_(ids))
+        select(StockLevel.variant_id, StockLevel.on_hand).where(
+            col(StockLevel.variant_id) == any_(wanted)
+        )
     )
     found = {variant_id: on_hand for variant_id, on_hand in rows.all()}
     return {variant_id: found.get(variant_id, 0) for variant_id in ids}

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Integer
+from sqlalchemy import Column, Computed, DateTime, Integer, Text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
 from sqlmodel import Field, SQLModel
 
@@ -38,6 +38,17 @@ class SearchDocument(SQLModel, table=True):
     )
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     search_vector: str = Field(sa_column=Column(TSVECTOR, nullable=False))
+    # Facet values, generated from `attributes` (migration 0005): cheap to read per row.
+    material: str | None = Field(
+        default=None, sa_column=Column(Text, Computed("attributes ->> 'material'", persisted=True))
+    )
+    colour_family: str | None = Field(
+        default=None,
+        sa_column=Column(Text, Computed("attributes ->> 'colour_family'", persisted=True)),
+    )
+    brand: str | None = Field(
+        default=None, sa_column=Column(Text, Computed("attributes ->> 'brand'", persisted=True))
+    )
 
 
 class SearchTerm(SQLModel, table=True):

@@ -408,6 +408,31 @@ async def test_a_deleted_product_leaves_the_index_when_reindexed(session: AsyncS
     assert _counts(results, "brand") == {"Alpha": 2, "Beta": 1}
 
 
+async def test_a_reindexed_product_is_counted_and_filtered_by_its_new_attributes(
+    session: AsyncSession,
+) -> None:
+    # Given an index built in full, and one product whose brand and colour then change
+    await _four_throws(session)
+    wool = (await search.search(session, SearchQuery(q="wool throw"))).items[0].id
+    await session.execute(
+        text(
+            "UPDATE product SET attributes = attributes || "
+            '\'{"brand": "Gamma", "colour_family": "red"}\' WHERE id = :id'
+        ),
+        {"id": wool},
+    )
+
+    # When only that product is reindexed
+    await search.reindex_products(session, [wool])
+
+    # Then the facet columns (generated from the attributes) follow: live counts and filters
+    # on them see the new values
+    results = await search.search(session, SearchQuery(q="throw", attributes={"colour": ["red"]}))
+    assert sorted(_titles(results)) == ["Washed Linen Throw", "Wool Throw"]
+    assert _counts(results, "brand") == {"Beta": 1, "Gamma": 1}
+    assert _counts(results, "colour") == {"blue": 1, "green": 1, "red": 2}
+
+
 # --- suggestions ---------------------------------------------------------------------------
 
 
