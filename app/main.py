@@ -73,7 +73,11 @@ def create_starlette(settings: Settings) -> Starlette:
             Middleware(GZipMiddleware, minimum_size=800, compresslevel=6),
             Middleware(CsrfMiddleware, settings=settings),
         ],
-        exception_handlers={HTTPException: errors.http_error, Exception: errors.server_error},
+        exception_handlers={
+            HTTPException: errors.http_error,
+            account_routes.SignInRequired: account_routes.sign_in_first,
+            Exception: errors.server_error,
+        },
         lifespan=lifespan,
     )
     app.state.settings = settings

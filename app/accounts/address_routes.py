@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from app.accounts import addresses
 from app.accounts.addresses import ADDRESS_FIELDS
-from app.accounts.routes import field, personal_form, render, signed_in, to_signin
+from app.accounts.routes import field, personal_form, render, require_account
 from app.accounts.validation import COUNTRIES, FieldError
 from app.db import transaction
 from app.web.caching import keep_private
@@ -21,19 +21,13 @@ def _form_context(values: dict[str, str], errors: dict[str, str], action: str) -
 
 
 async def new_address_page(request: Request) -> Response:
-    found = await signed_in(request)
-    if found is None:
-        return to_signin(request)
-    session, _ = found
+    session, _ = await require_account(request)
     context = _form_context({"country": "DE"}, {}, "/account/addresses/new")
     return render(request, "accounts/address_form.html", context, session=session)
 
 
 async def edit_address_page(request: Request) -> Response:
-    found = await signed_in(request)
-    if found is None:
-        return to_signin(request)
-    session, account = found
+    session, account = await require_account(request)
     address_id = request.path_params["address_id"]
     async with transaction(request.app.state.sessionmaker) as db:
         address = await addresses.get_address(db, account.id or 0, address_id)
@@ -45,10 +39,7 @@ async def edit_address_page(request: Request) -> Response:
 
 
 async def save_address(request: Request) -> Response:
-    found = await signed_in(request)
-    if found is None:
-        return to_signin(request)
-    session, account = found
+    session, account = await require_account(request)
     form = await personal_form(request, session)
     values = {name: field(form, name, 200) for name in ADDRESS_FIELDS}
     address_id: int | None = request.path_params.get("address_id")
@@ -66,10 +57,7 @@ async def save_address(request: Request) -> Response:
 
 
 async def delete_address(request: Request) -> Response:
-    found = await signed_in(request)
-    if found is None:
-        return to_signin(request)
-    session, account = found
+    session, account = await require_account(request)
     await personal_form(request, session)
     async with transaction(request.app.state.sessionmaker) as db:
         deleted = await addresses.delete_address(

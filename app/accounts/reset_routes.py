@@ -15,7 +15,7 @@ from app.accounts.routes import field, render, too_many
 from app.accounts.validation import FieldError, check_password
 from app.db import transaction
 from app.web import ratelimit
-from app.web.ratelimit import Rate, RateLimited, limit_key
+from app.web.ratelimit import RateLimited
 
 
 async def request_page(request: Request) -> Response:
@@ -28,11 +28,7 @@ async def request_submit(request: Request) -> Response:
     context: dict[str, Any] = {"email": email, "errors": {}}
     settings = request.app.state.settings
     try:
-        await ratelimit.hit(
-            request.app.state.redis,
-            limit_key("reset-ip", ratelimit.client_address(request)),
-            Rate.parse(settings.reset_limit_per_ip),
-        )
+        await ratelimit.hit_per_address(request, "reset-ip", settings.reset_limit_per_ip)
     except RateLimited as limited:
         return too_many(request, "accounts/reset_request.html", context, limited.retry_after)
     link_prefix = f"{settings.site_url}/account/password-reset/"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
@@ -60,9 +61,14 @@ def render(
     return keep_private(response)
 
 
-def to_signin(request: Request) -> Response:
+class SignInRequired(Exception):
+    """A personal page asked for by someone not signed in: `sign_in_first` answers it."""
+
+
+async def sign_in_first(request: Request, exc: Exception) -> Response:
+    """Off to the sign-in page, coming back here afterwards (registered in app/main.py)."""
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return keep_private(RedirectResponse(f"/account/login?next={target}", status_code=303))
+    return keep_private(RedirectResponse(f"/account/login?next={quote(target)}", status_code=303))
 
 
 async def signed_in(request: Request) -> tuple[Session, UserAccount] | None:
@@ -72,6 +78,14 @@ async def signed_in(request: Request) -> tuple[Session, UserAccount] | None:
     async with transaction(request.app.state.sessionmaker) as db:
         account = await accounts.get_account(db, session.account_id)
     return (session, account) if account is not None else None
+
+
+async def require_account(request: Request) -> tuple[Session, UserAccount]:
+    """The signed-in person's session and account; raises SignInRequired otherwise."""
+    found = await signed_in(request)
+    if found is None:
+        raise SignInRequired
+    return found
 
 
 async def personal_form(request: Request, session: Session) -> FormData:
@@ -182,10 +196,7 @@ async def logout(request: Request) -> Response:
 
 async def logout_everywhere(request: Request) -> Response:
     """End every session of the account, then start a fresh one here."""
-    found = await signed_in(request)
-    if found is None:
-        return to_signin(request)
-    session, account = found
+    session, account = await require_account(request)
     await personal_form(request, session)
     await sessions.end_all_sessions(request.app.state.redis, account.id or 0)
     return await signin.finish_signin(request, None, account, "/account?done=signed-out-elsewhere")
@@ -210,11 +221,7 @@ async def register_submit(request: Request) -> Response:
     context: dict[str, Any] = {"values": values, "errors": {}, "next": next_path}
     settings = request.app.state.settings
     try:
-        await ratelimit.hit(
-            request.app.state.redis,
-            limit_key("register-ip", ratelimit.client_address(request)),
-            Rate.parse(settings.register_limit_per_ip),
-        )
+        await ratelimit.hit_per_address(request, "register-ip", settings.register_limit_per_ip)
     except RateLimited as limited:
         return too_many(request, "accounts/register.html", context, limited.retry_after)
     try:
@@ -232,26 +239,18 @@ async def register_submit(request: Request) -> Response:
 
 
 async def password_page(request: Request) -> Response:
-    found = await signed_in(request)
-    if found is None:
-        return to_signin(request)
-    session, account = found
+    session, account = await require_account(request)
     context = {"account": account, "errors": {}}
     return render(request, "accounts/password.html", context, session=session)
 
 
 async def password_submit(request: Request) -> Response:
-    found = await signed_in(request)
-    if found is None:
-        return to_signin(request)
-    session, account = found
+    session, account = await require_account(request)
     form = await personal_form(request, session)
     try:
         async with transaction(request.app.state.sessionmaker) as db:
-            mine = await accounts.get_account(db, account.id or 0)
-            assert mine is not None
             await accounts.change_password(
-                db, mine, field(form, "current_password"), field(form, "new_password")
+                db, account.id or 0, field(form, "current_password"), field(form, "new_password")
             )
     except FieldError as error:
         context = {"account": account, "errors": {error.field: error.message}}
@@ -262,26 +261,18 @@ async def password_submit(request: Request) -> Response:
 
 
 async def email_page(request: Request) -> Response:
-    found = await signed_in(request)
-    if found is None:
-        return to_signin(request)
-    session, account = found
+    session, account = await require_account(request)
     context = {"account": account, "errors": {}, "email": account.email}
     return render(request, "accounts/email.html", context, session=session)
 
 
 async def email_submit(request: Request) -> Response:
-    found = await signed_in(request)
-    if found is None:
-        return to_signin(request)
-    session, account = found
+    session, account = await require_account(request)
     form = await personal_form(request, session)
     new_email = field(form, "email", 320)
     try:
         async with transaction(request.app.state.sessionmaker) as db:
-            mine = await accounts.get_account(db, account.id or 0)
-            assert mine is not None
-            await accounts.change_email(db, mine, field(form, "password"), new_email)
+            await accounts.change_email(db, account.id or 0, field(form, "password"), new_email)
     except FieldError as error:
         context = {"account": account, "errors": {error.field: error.message}, "email": new_email}
         return render(request, "accounts/email.html", context, session=session, status_code=422)
@@ -292,10 +283,7 @@ async def email_submit(request: Request) -> Response:
 
 
 async def export(request: Request) -> Response:
-    found = await signed_in(request)
-    if found is None:
-        return to_signin(request)
-    _, account = found
+    _, account = await require_account(request)
     async with transaction(request.app.state.sessionmaker) as db:
         data = await accounts.export_account(db, account.id or 0)
     response = Response(
@@ -307,26 +295,18 @@ async def export(request: Request) -> Response:
 
 
 async def delete_page(request: Request) -> Response:
-    found = await signed_in(request)
-    if found is None:
-        return to_signin(request)
-    session, account = found
+    session, account = await require_account(request)
     return render(
         request, "accounts/delete.html", {"account": account, "errors": {}}, session=session
     )
 
 
 async def delete_submit(request: Request) -> Response:
-    found = await signed_in(request)
-    if found is None:
-        return to_signin(request)
-    session, account = found
+    session, account = await require_account(request)
     form = await personal_form(request, session)
     try:
         async with transaction(request.app.state.sessionmaker) as db:
-            mine = await accounts.get_account(db, account.id or 0)
-            assert mine is not None
-            await accounts.erase_account(db, mine, field(form, "password"))
+            await accounts.erase_account(db, account.id or 0, field(form, "password"))
     except FieldError as error:
         context = {"account": account, "errors": {error.field: error.message}}
         return render(request, "accounts/delete.html", context, session=session, status_code=422)

@@ -86,9 +86,15 @@ async def authenticate(session: AsyncSession, email: str, password: str) -> User
     return account
 
 
-async def change_password(
-    session: AsyncSession, account: UserAccount, current: str, new: str
-) -> None:
+async def _account(session: AsyncSession, account_id: int) -> UserAccount:
+    account = await get_account(session, account_id)
+    if account is None:
+        raise LookupError(f"no account {account_id}")
+    return account
+
+
+async def change_password(session: AsyncSession, account_id: int, current: str, new: str) -> None:
+    account = await _account(session, account_id)
     if account.password_hash is not None and not verify_password(account.password_hash, current):
         raise FieldError("current_password", "That is not your current password.")
     account.password_hash = hash_password(check_password(new, "new_password"))
@@ -101,8 +107,9 @@ async def set_password(session: AsyncSession, account: UserAccount, new: str) ->
 
 
 async def change_email(
-    session: AsyncSession, account: UserAccount, password: str, new_email: str
+    session: AsyncSession, account_id: int, password: str, new_email: str
 ) -> None:
+    account = await _account(session, account_id)
     if not verify_password(account.password_hash, password):
         raise FieldError("password", "That is not your password.")
     address = normalise_email(new_email)
@@ -196,9 +203,10 @@ async def export_account(session: AsyncSession, account_id: int) -> dict[str, An
     }
 
 
-async def erase_account(session: AsyncSession, account: UserAccount, password: str) -> None:
+async def erase_account(session: AsyncSession, account_id: int, password: str) -> None:
     """Erase the person's data: addresses and sign-in identities go, the account row stays
     (orders keep pointing at it) with nothing personal left in it."""
+    account = await _account(session, account_id)
     if account.password_hash is not None and not verify_password(account.password_hash, password):
         raise FieldError("password", "That is not your password.")
     await session.execute(delete(Address).where(col(Address.account_id) == account.id))

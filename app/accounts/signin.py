@@ -32,10 +32,7 @@ async def check_signin_limits(request: Request, email: str) -> None:
     """Raises RateLimited when this address or this account has tried too often."""
     settings = request.app.state.settings
     redis = request.app.state.redis
-    address = ratelimit.client_address(request)
-    await ratelimit.hit(
-        redis, limit_key("signin-ip", address), Rate.parse(settings.signin_limit_per_ip)
-    )
+    await ratelimit.hit_per_address(request, "signin-ip", settings.signin_limit_per_ip)
     account_rate = Rate.parse(settings.signin_limit_per_account)
     failures, wait = await ratelimit.peek(redis, limit_key("signin-fail", email.strip().lower()))
     if failures >= account_rate.count:

@@ -30,7 +30,7 @@ class FacetCounts:
 
 def _value_sql(name: str, query: SearchQuery) -> str:
     """The facet's value for one document: the scope's child category id, the price bucket's
-    number, or the attribute. Numbers, not text, and plain columns (migration 0005), not jsonb:
+    number, or the attribute. Numbers, not text, and plain columns (migration 0007), not jsonb:
     this runs for every matching row, and hashing ints and reading columns is cheaper."""
     if name == "category":
         if query.category_id is None:

@@ -38,7 +38,7 @@ class SearchDocument(SQLModel, table=True):
     )
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     search_vector: str = Field(sa_column=Column(TSVECTOR, nullable=False))
-    # Facet values, generated from `attributes` (migration 0005): cheap to read per row.
+    # Facet values, generated from `attributes` (migration 0007): cheap to read per row.
     material: str | None = Field(
         default=None, sa_column=Column(Text, Computed("attributes ->> 'material'", persisted=True))
     )

@@ -63,6 +63,13 @@ async def clear(redis: Redis, key: str) -> None:
     await redis.delete(key)
 
 
+async def hit_per_address(request: Request, kind: str, rate: str) -> None:
+    """Count one `kind` attempt from the visitor's address against `rate` ("count/seconds");
+    raises RateLimited when it is over."""
+    key = limit_key(kind, client_address(request))
+    await hit(request.app.state.redis, key, Rate.parse(rate))
+
+
 def client_address(request: Request) -> str:
     """The visitor's IP: the peer itself, or the first X-Forwarded-For hop when the peer is a
     trusted proxy (the edge)."""

@@ -74,7 +74,7 @@ async def test_erasing_an_account_keeps_the_row_and_nothing_personal(
         account = await accounts.get_account(session, ada.id or 0)
         assert account is not None
         exported = await accounts.export_account(session, ada.id or 0)
-        await accounts.erase_account(session, account, PASSWORD)
+        await accounts.erase_account(session, ada.id or 0, PASSWORD)
 
     assert exported["account"]["email"] == "ada@example.com"
     assert exported["addresses"][0]["city"] == "Berlin"
