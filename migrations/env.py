@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
 import app.accounts.models
+import app.cart.models
 import app.catalog.models
 import app.inventory.models
 import app.outbox.models

@@ -14,6 +14,8 @@ from starlette.responses import RedirectResponse, Response
 
 from app.accounts import sessions
 from app.accounts.models import UserAccount
+from app.cart import service as cart
+from app.db import transaction
 from app.web import ratelimit
 from app.web.ratelimit import Rate, RateLimited, limit_key
 from app.web.sessions import current_session, remember, set_session_cookie
@@ -74,9 +76,15 @@ async def finish_signin(
     if old is not None:
         for key in ("totp_account", "next"):
             old.data.pop(key, None)
+    # The cart the visitor filled as a guest joins the account's cart.
+    async with transaction(request.app.state.sessionmaker) as db:
+        cart_token = await cart.adopt_cart(db, old.data.get("cart") if old else None, account.id)
     session = await sessions.sign_in(
         request.app.state.redis, old, account.id, staff=account.is_staff
     )
+    if cart_token is not None and session.data.get("cart") != cart_token:
+        session.data["cart"] = cart_token
+        await sessions.save_session(request.app.state.redis, session)
     remember(request, session)
     default = "/admin" if account.is_staff else "/account"
     response = RedirectResponse(safe_next(next_path, default), status_code=303)

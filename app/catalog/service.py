@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import text
@@ -345,3 +346,45 @@ async def get_product_by_id(session: AsyncSession, product_id: int) -> ProductDe
     if slug is None:
         raise CatalogNotFound(str(product_id))
     return await get_product(session, slug)
+
+
+@dataclass(frozen=True)
+class VariantOffer:
+    """What a cart or an order needs to know of a variant: what it is and what it costs now."""
+
+    variant_id: int
+    product_id: int
+    product_slug: str
+    product_title: str
+    variant_title: str
+    sku: str
+    price_minor: int
+    currency: str
+    image: ImageView | None
+
+
+async def list_variant_offers(
+    session: AsyncSession, variant_ids: Sequence[int]
+) -> dict[int, VariantOffer]:
+    """The variants that still exist among `variant_ids`, by id, with their first image."""
+    if not variant_ids:
+        return {}
+    rows = await session.execute(
+        text(
+            "SELECT v.id, p.id, p.slug, p.title, v.title, v.sku, v.price_minor, v.currency, "
+            "i.stem, i.alt, i.width, i.height "
+            "FROM product_variant v JOIN product p ON p.id = v.product_id "
+            "LEFT JOIN LATERAL (SELECT stem, alt, width, height FROM product_image "
+            "  WHERE product_id = p.id ORDER BY position, id LIMIT 1) i ON true "
+            "WHERE v.id = ANY(:ids)"
+        ),
+        {"ids": list(variant_ids)},
+    )
+    offers = {}
+    for row in rows.all():
+        image = ImageView(row[8], row[9], row[10], row[11]) if row[8] else None
+        offers[row[0]] = VariantOffer(
+            variant_id=row[0], product_id=row[1], product_slug=row[2], product_title=row[3],
+            variant_title=row[4], sku=row[5], price_minor=row[6], currency=row[7], image=image,
+        )  # fmt: skip
+    return offers

@@ -1,21 +1,48 @@
-"""Inventory rules. Other domains read stock through these functions only."""
+"""Inventory rules. Other domains read and change stock through these functions only.
+
+Every change is one conditional UPDATE (never read-then-write), so two checkouts racing for
+the last unit cannot both get it; the table's CHECK (0 <= reserved <= on_hand) backs that up.
+Every change also writes a `stock_movement` row, and a change of what shoppers see (sold out,
+low, back in stock) writes a `stock.status` outbox event. Never commits.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import Integer, any_, bindparam
+from sqlalchemy import Integer, any_, bindparam, func, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from app.inventory.models import StockLevel
+from app.inventory.models import StockLevel, StockMovement
+from app.outbox import service as outbox
 
 LOW_STOCK = 5
+STOCK_STATUS_KIND = "stock.status"
+_RESERVE_ATTEMPTS = 3  # a concurrent sale can move the best warehouse; look again this often
+
+
+class OutOfStock(Exception):
+    """Fewer units available than asked for; `available` is how many there are now."""
+
+    def __init__(self, variant_id: int, available: int) -> None:
+        super().__init__(f"variant {variant_id}: only {available} available")
+        self.variant_id = variant_id
+        self.available = available
+
+
+@dataclass(frozen=True)
+class Line:
+    variant_id: int
+    quantity: int
 
 
 async def stock_for_variants(session: AsyncSession, variant_ids: Iterable[int]) -> dict[int, int]:
-    """Units on hand per variant id; variants without a stock row have none."""
+    """Units available to sell per variant id (all warehouses, reservations taken off);
+    variants without a stock row have none."""
     ids = list(variant_ids)
     if not ids:
         return {}
@@ -23,11 +50,11 @@ async def stock_for_variants(session: AsyncSession, variant_ids: Iterable[int]) 
     # variants, so it is compiled and prepared once rather than parsed anew for every page.
     wanted = bindparam("variant_ids", ids, type_=ARRAY(Integer))
     rows = await session.execute(
-        select(StockLevel.variant_id, StockLevel.on_hand).where(
-            col(StockLevel.variant_id) == any_(wanted)
-        )
+        select(col(StockLevel.variant_id), func.sum(StockLevel.on_hand - StockLevel.reserved))
+        .where(col(StockLevel.variant_id) == any_(wanted))
+        .group_by(col(StockLevel.variant_id))
     )
-    found = {variant_id: on_hand for variant_id, on_hand in rows.all()}
+    found = {variant_id: int(available) for variant_id, available in rows.all()}
     return {variant_id: found.get(variant_id, 0) for variant_id in ids}
 
 
@@ -38,3 +65,175 @@ def describe_stock(on_hand: int) -> str:
     if on_hand <= LOW_STOCK:
         return f"Only {on_hand} left"
     return "In stock"
+
+
+async def _record(
+    session: AsyncSession, variant_id: int, warehouse_id: int, on_hand_change: int,
+    reserved_change: int, reason: str, reference: str, actor: str,
+) -> None:  # fmt: skip
+    session.add(
+        StockMovement(
+            variant_id=variant_id,
+            warehouse_id=warehouse_id,
+            on_hand_change=on_hand_change,
+            reserved_change=reserved_change,
+            reason=reason,
+            reference=reference,
+            actor=actor,
+        )
+    )
+
+
+async def _announce(session: AsyncSession, variant_id: int, before: int, after: int) -> None:
+    """An outbox event when what shoppers see changes: sold out, running low, back in stock."""
+    if before > 0 and after <= 0:
+        status = "sold_out"
+    elif before <= 0 < after:
+        status = "back_in_stock"
+    elif after <= LOW_STOCK < before:
+        status = "low"
+    else:
+        return
+    payload = {"variant_id": variant_id, "status": status, "available": after}
+    await outbox.add_event(session, STOCK_STATUS_KIND, payload)
+
+
+_RESERVE = text(
+    """
+    WITH target AS (
+        SELECT s.variant_id, s.warehouse_id
+        FROM stock_level s JOIN warehouse w ON w.id = s.warehouse_id
+        WHERE s.variant_id = :variant_id AND s.on_hand - s.reserved >= :quantity
+        ORDER BY w.priority, w.id
+        LIMIT 1
+    )
+    UPDATE stock_level s SET reserved = s.reserved + :quantity
+    FROM target t
+    WHERE s.variant_id = t.variant_id AND s.warehouse_id = t.warehouse_id
+      AND s.on_hand - s.reserved >= :quantity
+    RETURNING s.warehouse_id
+    """
+)
+
+
+async def reserve(
+    session: AsyncSession, reference: str, lines: Sequence[Line], expires_at: datetime,
+    actor: str = "",
+) -> None:  # fmt: skip
+    """Hold stock for an order until it is paid (`commit`) or let go (`release`). Each line
+    comes whole from one warehouse, the first by priority that has enough. Raises OutOfStock
+    for the first line that cannot be held; the caller's transaction then rolls back."""
+    for line in sorted(lines, key=lambda line: line.variant_id):  # one lock order: no deadlocks
+        before = (await stock_for_variants(session, [line.variant_id]))[line.variant_id]
+        warehouse_id = None
+        for _ in range(_RESERVE_ATTEMPTS):
+            params = {"variant_id": line.variant_id, "quantity": line.quantity}
+            warehouse_id = (await session.execute(_RESERVE, params)).scalar_one_or_none()
+            if warehouse_id is not None:
+                break
+        if warehouse_id is None:
+            available = (await stock_for_variants(session, [line.variant_id]))[line.variant_id]
+            raise OutOfStock(line.variant_id, available)
+        await session.execute(
+            text(
+                "INSERT INTO stock_reservation (reference, variant_id, warehouse_id, quantity, "
+                "expires_at) VALUES (:reference, :variant_id, :warehouse_id, :quantity, :expires)"
+            ),
+            {"reference": reference, "variant_id": line.variant_id, "warehouse_id": warehouse_id,
+             "quantity": line.quantity, "expires": expires_at},
+        )  # fmt: skip
+        await _record(
+            session, line.variant_id, warehouse_id, 0, line.quantity, "reserve", reference, actor
+        )
+        await _announce(session, line.variant_id, before, before - line.quantity)
+
+
+async def _settle(
+    session: AsyncSession, reference: str, status: str, reason: str, actor: str, *,
+    sold: bool, only_expired_before: datetime | None = None,
+) -> int:  # fmt: skip
+    """Move the held reservations of `reference` to `status`, giving the units back to sale
+    (release) or taking them off the shelf (sold). Returns how many lines were settled."""
+    expired = "AND r.expires_at < :before" if only_expired_before is not None else ""
+    held = await session.execute(
+        text(
+            f"UPDATE stock_reservation r SET status = :status "
+            f"WHERE r.reference = :reference AND r.status = 'held' {expired} "
+            f"RETURNING r.variant_id, r.warehouse_id, r.quantity"
+        ),
+        {"reference": reference, "status": status, "before": only_expired_before},
+    )
+    rows = sorted(held.all())
+    for variant_id, warehouse_id, quantity in rows:
+        before = (await stock_for_variants(session, [variant_id]))[variant_id]
+        await session.execute(
+            text(
+                "UPDATE stock_level SET reserved = reserved - :quantity, "
+                "on_hand = on_hand - CASE WHEN :sold THEN :quantity ELSE 0 END "
+                "WHERE variant_id = :variant_id AND warehouse_id = :warehouse_id"
+            ),
+            {"quantity": quantity, "sold": sold, "variant_id": variant_id,
+             "warehouse_id": warehouse_id},
+        )  # fmt: skip
+        on_hand_change = -quantity if sold else 0
+        await _record(
+            session, variant_id, warehouse_id, on_hand_change, -quantity, reason, reference, actor
+        )
+        if not sold:
+            await _announce(session, variant_id, before, before + quantity)
+    return len(rows)
+
+
+async def release(
+    session: AsyncSession, reference: str, actor: str = "", reason: str = "release"
+) -> int:
+    """Give an order's held units back to sale (cancelled, payment failed for good)."""
+    return await _settle(session, reference, "released", reason, actor, sold=False)
+
+
+async def commit(session: AsyncSession, reference: str, actor: str = "") -> int:
+    """An order is paid: its held units leave stock for good."""
+    return await _settle(session, reference, "committed", "sell", actor, sold=True)
+
+
+async def release_expired(session: AsyncSession, now: datetime, limit: int = 100) -> list[str]:
+    """Release reservations held past their expiry; the references (order numbers) released."""
+    rows = await session.execute(
+        text(
+            "SELECT DISTINCT reference FROM stock_reservation "
+            "WHERE status = 'held' AND expires_at < :now LIMIT :limit"
+        ),
+        {"now": now, "limit": limit},
+    )
+    references = list(rows.scalars())
+    for reference in references:
+        await _settle(
+            session, reference, "released", "expire", "expiry job",
+            sold=False, only_expired_before=now,
+        )  # fmt: skip
+    return references
+
+
+async def restock(
+    session: AsyncSession, variant_id: int, quantity: int, actor: str, warehouse_id: int = 1,
+    reason: str = "restock",
+) -> int:  # fmt: skip
+    """Add (or, negative, remove) units on hand; the units available afterwards. Removing more
+    than is unreserved raises OutOfStock."""
+    before = (await stock_for_variants(session, [variant_id]))[variant_id]
+    changed = await session.execute(
+        text(
+            "INSERT INTO stock_level (variant_id, warehouse_id, on_hand) "
+            "VALUES (:variant_id, :warehouse_id, GREATEST(:quantity, 0)) "
+            "ON CONFLICT (variant_id, warehouse_id) DO UPDATE "
+            "SET on_hand = stock_level.on_hand + :quantity "
+            "WHERE stock_level.on_hand + :quantity >= stock_level.reserved "
+            "RETURNING on_hand"
+        ),
+        {"variant_id": variant_id, "warehouse_id": warehouse_id, "quantity": quantity},
+    )
+    if changed.scalar_one_or_none() is None:
+        raise OutOfStock(variant_id, before)
+    await _record(session, variant_id, warehouse_id, quantity, 0, reason, "", actor)
+    await _announce(session, variant_id, before, before + quantity)
+    return before + quantity

@@ -49,7 +49,7 @@ _DOCUMENTS = f"""
     JOIN tree t ON t.id = p.category_id
     CROSS JOIN LATERAL (
         SELECT min(v.price_minor) AS min_price, min(v.currency) AS currency,
-               coalesce(bool_or(s.on_hand > 0), false) AS in_stock
+               coalesce(bool_or(s.on_hand - s.reserved > 0), false) AS in_stock
         FROM product_variant v LEFT JOIN stock_level s ON s.variant_id = v.id
         WHERE v.product_id = p.id
     ) offer

@@ -7,16 +7,22 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app.accounts import service as accounts
+from app.cart import service as cart
 from app.db import transaction
 from app.web.caching import keep_private
-from app.web.sessions import signed_in_account_id
+from app.web.sessions import current_session, signed_in_account_id
 
 
 async def cart_badge(request: Request) -> Response:
-    # The cart arrives with the cart issue; until then every visitor's cart is empty.
+    """How many items are in the visitor's cart. Reads the session; never starts one."""
+    count = 0
+    session = await current_session(request)
+    if session is not None and session.data.get("cart"):
+        async with transaction(request.app.state.sessionmaker) as db:
+            count = await cart.count_items(db, session.data["cart"])
     templates = request.app.state.templates
     response: Response = templates.TemplateResponse(
-        request, "partials/_cart_badge.html", {"count": 0}
+        request, "partials/_cart_badge.html", {"count": count}
     )
     return keep_private(response)
 

@@ -16,6 +16,8 @@ from typing import Any
 from arq.connections import ArqRedis
 
 from app.db import SessionMaker, transaction
+from app.inventory.service import STOCK_STATUS_KIND
+from app.inventory.tasks import refresh_stock_status
 from app.notifications.service import EMAIL_KIND
 from app.notifications.tasks import send_email
 from app.outbox import service as outbox
@@ -24,7 +26,10 @@ Job = Callable[[dict[str, Any], int], Awaitable[str]]
 
 # The job for each kind of outbox event. A new kind of side effect adds its job here; every job
 # takes (ctx, event_id) and is registered with the worker through this mapping.
-JOBS_BY_KIND: Mapping[str, Job] = {EMAIL_KIND: send_email}
+JOBS_BY_KIND: Mapping[str, Job] = {
+    EMAIL_KIND: send_email,
+    STOCK_STATUS_KIND: refresh_stock_status,
+}
 
 BATCH_SIZE = 100
 # One run stops after this many full batches so that a backlog is shared out between the

@@ -7,6 +7,8 @@ from typing import Any, ClassVar
 from arq import cron
 from arq.connections import RedisSettings
 
+from app.cart.tasks import delete_stale_carts
+from app.inventory.tasks import release_expired_reservations
 from app.settings import Settings
 from app.workers.context import shutdown, startup
 from app.workers.heartbeat import record_heartbeat
@@ -20,12 +22,18 @@ class WorkerSettings:
     redis_settings = RedisSettings.from_dsn(_settings.redis_url)
     on_startup = startup
     on_shutdown = shutdown
-    functions: ClassVar[list[Any]] = [record_heartbeat, relay_outbox, *JOBS_BY_KIND.values()]
+    functions: ClassVar[list[Any]] = [
+        record_heartbeat, relay_outbox, release_expired_reservations, delete_stale_carts,
+        *JOBS_BY_KIND.values(),
+    ]  # fmt: skip
     cron_jobs: ClassVar[list[Any]] = [
         cron(record_heartbeat, second={0, 10, 20, 30, 40, 50}, run_at_startup=True),
         # Every second, so mail leaves about a second after the commit that queued it. Cron
         # jobs are unique per tick: with several workers, one of them relays each second.
         cron(relay_outbox, second=EVERY_SECOND, run_at_startup=True, timeout=30),
+        # Held stock of unpaid orders goes back on sale within a few seconds of expiring.
+        cron(release_expired_reservations, second={5, 20, 35, 50}),
+        cron(delete_stale_carts, hour={3}, minute={17}),
     ]
     max_jobs = 20
     job_timeout = 60

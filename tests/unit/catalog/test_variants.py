@@ -366,5 +366,7 @@ async def test_in_stock_variant_can_be_added_to_the_cart(
 
     assert "disabled" not in _add_to_cart(response.text)
     assert 'data-testid="buy-reason"' not in response.text
-    assert re.search(r'<form class="buy-form" action="/cart/lines" method="post">', response.text)
+    assert re.search(
+        r"<form class=\"buy-form\" action=\"/cart/lines\" method=\"post\"", response.text
+    )
     assert 'name="quantity"' in response.text
