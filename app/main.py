@@ -23,6 +23,7 @@ from app.catalog import api as catalog_api
 from app.catalog import openapi as api_document
 from app.catalog import routes as catalog_routes
 from app.catalog import seo as catalog_seo
+from app.inventory import routes as inventory_routes
 from app.logs import configure_logging
 from app.search import api as search_api
 from app.search import routes as search_routes
@@ -58,6 +59,7 @@ def create_starlette(settings: Settings) -> Starlette:
             *search_api.routes,
             *api_document.routes,
             *cart_routes.routes,
+            *inventory_routes.routes,
             *account_routes.routes,
             *account_address_routes.routes,
             *account_reset_routes.routes,

@@ -258,6 +258,11 @@ def broken_settings(settings: Settings) -> Settings:
 # --- live servers for the browser tests -------------------------------------------------------
 
 
+# The database behind each running live server, by its base URL: browser tests that change
+# stock or prices "behind the shop's back" (a sale elsewhere, a restock) write there.
+LIVE_DATABASES: dict[str, str] = {}
+
+
 def serve_seeded_shop(
     postgres: LocalPostgres,
     redis_server: LocalRedis,
@@ -279,11 +284,14 @@ def serve_seeded_shop(
         **extra_env,
     }
     process = start_web("127.0.0.1", port, env)
+    url = f"http://127.0.0.1:{port}"
+    LIVE_DATABASES[url] = postgres.url(name)
     try:
         wait_for_port(port, 30, "hypercorn")
-        yield f"http://127.0.0.1:{port}"
+        yield url
     finally:
         stop_process(process)
+        del LIVE_DATABASES[url]
 
 
 @pytest.fixture(scope="session")
