@@ -13,6 +13,7 @@ from types import FrameType
 
 from app.assets import build_static
 from app.devstack.errors import DevStackError
+from app.devstack.oidc import DEMO_LABEL, DEMO_PROVIDER, LocalOidcProvider
 from app.devstack.ports import require_free_port, wait_for_port
 from app.devstack.postgres import LocalPostgres, cluster_directory
 from app.devstack.processes import start_web, start_worker, stop_process
@@ -36,6 +37,9 @@ def run_dev(products: int) -> int:
     settings = Settings.from_env()
     env = dict(os.environ)
     env.setdefault("EDGECART_ENV", "development")
+    # Canonical links and the OpenID callback name the port the shop really listens on.
+    env.setdefault("SITE_URL", f"http://{settings.host}:{settings.port}")
+    settings = Settings.from_env(env)
     stops: list[Callable[[], None]] = []
     signal.signal(signal.SIGTERM, _raise_stop)
     try:
@@ -60,6 +64,15 @@ def run_dev(products: int) -> int:
             redis.start()
             stops.append(redis.stop)
             env["REDIS_URL"] = redis.url
+        if "OIDC_PROVIDER" not in os.environ:
+            provider = LocalOidcProvider(
+                settings.data_dir / "oidc-provider",
+                int(os.environ.get("EDGECART_OIDC_PORT", "55080")),
+                [f"{settings.site_url}/account/oidc/{DEMO_PROVIDER}/callback"],
+            )
+            provider.start()
+            stops.append(provider.stop)
+            env.update(provider.app_env())
         settings = Settings.from_env(env)
         _prepare(settings, products)
         web = start_web(settings.host, settings.port, env)
@@ -104,11 +117,21 @@ def _print_banner(settings: Settings, edge: bool) -> None:
         f"  API docs:       http://{settings.host}:{settings.port}/api/v1/docs",
         "  sent mail:      not sent yet (notifications arrive with a later issue)",
         f"  staff login:    {DEV_STAFF_EMAIL} / {DEV_STAFF_PASSWORD}",
+        _sign_in_line(settings),
         f"  data:           {settings.data_dir}",
         "Press Ctrl-C to stop everything.",
         "",
     ]
     print("\n".join(lines), flush=True)
+
+
+def _sign_in_line(settings: Settings) -> str:
+    if not settings.oidc_enabled:
+        return "  OpenID sign-in: off"
+    where = settings.oidc_issuer
+    if settings.oidc_display_name == DEMO_LABEL:
+        where += " (local; any e-mail address signs in)"
+    return f'  OpenID sign-in: "Continue with {settings.oidc_display_name}" at {where}'
 
 
 def _wait_for_exit(children: dict[str, subprocess.Popen[bytes]]) -> None:
