@@ -15,8 +15,10 @@ from starlette.types import ASGIApp
 
 from app import db, redis
 from app.accounts import address_routes as account_address_routes
+from app.accounts import oidc_routes as account_oidc_routes
 from app.accounts import reset_routes as account_reset_routes
 from app.accounts import routes as account_routes
+from app.accounts.oidc import OidcClient, ProviderConfig
 from app.admin import routes as admin_routes
 from app.cart import routes as cart_routes
 from app.catalog import api as catalog_api
@@ -63,6 +65,7 @@ def create_starlette(settings: Settings) -> Starlette:
             *account_routes.routes,
             *account_address_routes.routes,
             *account_reset_routes.routes,
+            *account_oidc_routes.routes,
             *admin_routes.routes,
             *fragments.routes,
             *health.routes,
@@ -85,6 +88,10 @@ def create_starlette(settings: Settings) -> Starlette:
     app.state.settings = settings
     app.state.metrics = collected
     app.state.templates = create_templates(settings)
+    # Discovery and signing keys are cached in this client, for the life of the process.
+    app.state.oidc = (
+        OidcClient(ProviderConfig.from_settings(settings)) if settings.oidc_enabled else None
+    )
     return app
 
 

@@ -88,10 +88,34 @@ class Settings:
     api_limit_per_client: str = "600/60"
     # Peers whose X-Forwarded-For is believed (the edge); others are the client themselves.
     trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
+    # "Continue with …" sign-in over OpenID Connect (docs/oidc.md). An empty OIDC_PROVIDER turns
+    # it off; otherwise it is the short name in /account/oidc/<provider>/… and in the accounts'
+    # linked identities, so keep it once people have signed in with it.
+    oidc_provider: str = ""
+    oidc_label: str = ""
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: Secret = field(default_factory=lambda: Secret(""))
+    oidc_scopes: str = "openid email profile"
 
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_provider)
+
+    @property
+    def oidc_display_name(self) -> str:
+        """What "Continue with …" names: OIDC_LABEL, else the provider's short name."""
+        return self.oidc_label or self.oidc_provider.replace("-", " ").title()
+
+    @property
+    def oidc_redirect_uri(self) -> str:
+        """The callback registered at the provider: the shop's public address, never the
+        request's Host (so the provider can hold exactly one)."""
+        return f"{self.site_url}/account/oidc/{self.oidc_provider}/callback"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -140,6 +164,12 @@ class Settings:
                 )
                 if address.strip()
             ),
+            oidc_provider=env.get("OIDC_PROVIDER", "").strip().lower(),
+            oidc_label=env.get("OIDC_LABEL", "").strip(),
+            oidc_issuer=env.get("OIDC_ISSUER", "").strip().rstrip("/"),
+            oidc_client_id=env.get("OIDC_CLIENT_ID", "").strip(),
+            oidc_client_secret=Secret(env.get("OIDC_CLIENT_SECRET", "")),
+            oidc_scopes=" ".join(env.get("OIDC_SCOPES", defaults.oidc_scopes).split()),
         )
         settings.validate()
         return settings
@@ -185,6 +215,28 @@ class Settings:
                 f"MAIL_FROM must be one address, like Shop <shop@example.com>, "
                 f"not {self.mail_from!r}"
             )
+        if self.oidc_enabled:
+            self._validate_oidc()
+
+    def _validate_oidc(self) -> None:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,39}", self.oidc_provider):
+            raise SettingsError(
+                "OIDC_PROVIDER must be a short name of lower-case letters, digits and dashes "
+                f"(like google), not {self.oidc_provider!r}"
+            )
+        if not re.fullmatch(r"https?://[^/?#\s]+(/[^?#\s]*)?", self.oidc_issuer):
+            raise SettingsError(
+                "OIDC_ISSUER must be the provider's issuer address without a query or fragment "
+                f"(like https://accounts.google.com), not {self.oidc_issuer!r}"
+            )
+        if self.is_production and not self.oidc_issuer.startswith("https://"):
+            raise SettingsError("OIDC_ISSUER must be an https:// address in production")
+        if not self.oidc_client_id or not str(self.oidc_client_secret):
+            raise SettingsError(
+                "OIDC_CLIENT_ID and OIDC_CLIENT_SECRET are required when OIDC_PROVIDER is set"
+            )
+        if "openid" not in self.oidc_scopes.split():
+            raise SettingsError("OIDC_SCOPES must include openid")
 
 
 def _async_database_url(url: str) -> str:

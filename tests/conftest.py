@@ -17,6 +17,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from app.catalog.seed import seed_catalog
 from app.commands import build_search_index
 from app.db import create_engine
 from app.devstack.mailsink import LocalMailSink
+from app.devstack.oidc import DEMO_PROVIDER, LocalOidcProvider
 from app.devstack.ports import free_port, wait_for_port
 from app.devstack.postgres import LocalPostgres
 from app.devstack.processes import start_web, start_worker, stop_process
@@ -231,6 +233,12 @@ def _wait_for_heartbeat(url: str, process: subprocess.Popen[bytes], timeout: flo
 @pytest.fixture
 async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """An httpx client talking to the whole ASGI app in-process, lifespan included."""
+    async with _client_for(settings) as http:
+        yield http
+
+
+@asynccontextmanager
+async def _client_for(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     starlette = create_starlette(settings)
     app = serve_static(starlette, settings)
     transport = httpx.ASGITransport(app=app)
@@ -255,6 +263,58 @@ def broken_settings(settings: Settings) -> Settings:
     )
 
 
+# --- OpenID Connect: the local provider ------------------------------------------------------
+
+IN_PROCESS_SHOP = "http://shop.test"  # the `client` fixture's base URL
+
+
+@pytest.fixture(scope="session")
+def oidc_shop_port() -> int:
+    """The port of the live shop that signs in with the local provider (its callback must be
+    registered at the provider before either starts)."""
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def oidc_provider(workdir: Path, oidc_shop_port: int) -> Iterator[LocalOidcProvider]:
+    """The local OpenID provider (npm oidc-provider), one client, callbacks of both the
+    in-process app and the live OIDC shop."""
+    callback = f"/account/oidc/{DEMO_PROVIDER}/callback"
+    provider = LocalOidcProvider(
+        workdir / "oidc-provider",
+        free_port(),
+        [f"{IN_PROCESS_SHOP}{callback}", f"http://127.0.0.1:{oidc_shop_port}{callback}"],
+    )
+    provider.start()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture
+def oidc_settings(settings: Settings, oidc_provider: LocalOidcProvider) -> Settings:
+    """`settings` with "Continue with Demo ID" pointing at the local provider."""
+    return Settings.from_env(
+        {
+            "EDGECART_ENV": "test",
+            "DATABASE_URL": settings.database_url,
+            "REDIS_URL": settings.redis_url,
+            "STATIC_DIR": str(settings.static_dir),
+            "MEDIA_DIR": str(settings.media_dir),
+            "DB_POOL_SIZE": "2",
+            "LOG_JSON": "false",
+            "SITE_URL": IN_PROCESS_SHOP,
+            **oidc_provider.app_env(),
+        }
+    )
+
+
+@pytest.fixture
+async def oidc_client(oidc_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """`client`, on an app that offers "Continue with Demo ID"."""
+    async with _client_for(oidc_settings) as http:
+        yield http
+
+
 # --- live servers for the browser tests -------------------------------------------------------
 
 
@@ -268,12 +328,15 @@ def serve_seeded_shop(
     redis_server: LocalRedis,
     static_dir: Path,
     media_dir: Path,
+    *,
+    port: int | None = None,
     **extra_env: str,
 ) -> Iterator[str]:
-    """hypercorn on a free port serving its own clone of the seeded database, as in production."""
+    """hypercorn on a free port (or `port`) serving its own clone of the seeded database, as in
+    production."""
     name = f"live_{uuid.uuid4().hex[:8]}"
     postgres.create_database(name, template=SEEDED_TEMPLATE)
-    port = free_port()
+    port = port or free_port()
     env = {
         **os.environ,
         "EDGECART_ENV": "test",

@@ -124,9 +124,20 @@ async def account_home(request: Request) -> Response:
     return render(request, "accounts/account.html", context, session=session)
 
 
+def login_context(request: Request, next_path: str, email: str = "") -> dict[str, Any]:
+    """The sign-in form's context, with a "Continue with …" button when OIDC is configured."""
+    settings = request.app.state.settings
+    providers = (
+        [{"name": settings.oidc_provider, "label": settings.oidc_display_name}]
+        if settings.oidc_enabled
+        else []
+    )
+    return {"next": next_path, "email": email, "errors": {}, "oidc_providers": providers}
+
+
 async def login_page(request: Request) -> Response:
     next_path = signin.safe_next(request.query_params.get("next"), "")
-    return render(request, "accounts/login.html", {"next": next_path, "email": "", "errors": {}})
+    return render(request, "accounts/login.html", login_context(request, next_path))
 
 
 async def login_submit(request: Request) -> Response:
@@ -134,7 +145,7 @@ async def login_submit(request: Request) -> Response:
     email, password = field(form, "email", 320), field(form, "password", 1000)
     # No target: staff go to /admin, shoppers to /account (signin.finish_signin).
     next_path = signin.safe_next(field(form, "next", 500), "")
-    context: dict[str, Any] = {"next": next_path, "email": email, "errors": {}}
+    context = login_context(request, next_path, email)
     try:
         await signin.check_signin_limits(request, email)
     except RateLimited as limited:

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from app.assets import build_static
 from app.devstack.errors import DevStackError
 from app.devstack.mailsink import LocalMailSink
+from app.devstack.oidc import DEMO_LABEL, DEMO_PROVIDER, LocalOidcProvider
 from app.devstack.ports import require_free_port, wait_for_port
 from app.devstack.postgres import LocalPostgres, cluster_directory
 from app.devstack.processes import start_web, start_worker, stop_process
@@ -39,6 +40,9 @@ def run_dev(products: int) -> int:
     settings = Settings.from_env()
     env = dict(os.environ)
     env.setdefault("EDGECART_ENV", "development")
+    # Canonical links and the OpenID callback name the port the shop really listens on.
+    env.setdefault("SITE_URL", f"http://{settings.host}:{settings.port}")
+    settings = Settings.from_env(env)
     stops: list[Callable[[], None]] = []
     signal.signal(signal.SIGTERM, _raise_stop)
     try:
@@ -64,6 +68,15 @@ def run_dev(products: int) -> int:
             stops.append(redis.stop)
             env["REDIS_URL"] = redis.url
         mail_dir = _start_mail_sink(settings, env, stops) if "SMTP_URL" not in os.environ else None
+        if "OIDC_PROVIDER" not in os.environ:
+            provider = LocalOidcProvider(
+                settings.data_dir / "oidc-provider",
+                int(os.environ.get("EDGECART_OIDC_PORT", "55080")),
+                [f"{settings.site_url}/account/oidc/{DEMO_PROVIDER}/callback"],
+            )
+            provider.start()
+            stops.append(provider.stop)
+            env.update(provider.app_env())
         settings = Settings.from_env(env)
         _prepare(settings, products)
         web = start_web(settings.host, settings.port, env)
@@ -124,6 +137,7 @@ def _print_banner(settings: Settings, edge: bool, mail_dir: Path | None) -> None
         if mail_dir
         else f"  sent mail:      to {_smtp_server(settings.smtp_url)} (SMTP_URL)",
         f"  staff login:    {DEV_STAFF_EMAIL} / {DEV_STAFF_PASSWORD}",
+        _sign_in_line(settings),
         f"  data:           {settings.data_dir}",
         "Press Ctrl-C to stop everything.",
         "",
@@ -134,6 +148,15 @@ def _print_banner(settings: Settings, edge: bool, mail_dir: Path | None) -> None
 def _smtp_server(url: str) -> str:
     """host:port of an SMTP URL, without the credentials it may carry."""
     return urlsplit(url).netloc.rpartition("@")[2]
+
+
+def _sign_in_line(settings: Settings) -> str:
+    if not settings.oidc_enabled:
+        return "  OpenID sign-in: off"
+    where = settings.oidc_issuer
+    if settings.oidc_display_name == DEMO_LABEL:
+        where += " (local; any e-mail address signs in)"
+    return f'  OpenID sign-in: "Continue with {settings.oidc_display_name}" at {where}'
 
 
 def _wait_for_exit(children: dict[str, subprocess.Popen[bytes]]) -> None:

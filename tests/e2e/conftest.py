@@ -21,6 +21,7 @@ from playwright.sync_api import (
     Response,
 )
 
+from app.devstack.oidc import LocalOidcProvider
 from app.devstack.postgres import LocalPostgres
 from app.devstack.redis_server import LocalRedis
 from tests.conftest import serve_seeded_shop
@@ -100,6 +101,28 @@ def paged_server(
     )
 
 
+@pytest.fixture(scope="session")
+def oidc_shop(
+    postgres: LocalPostgres,
+    templates_ready: None,
+    redis_server: LocalRedis,
+    static_dir: Path,
+    media_dir: Path,
+    oidc_provider: LocalOidcProvider,
+    oidc_shop_port: int,
+) -> Iterator[str]:
+    """A live shop offering "Continue with Demo ID", signing in at the local OpenID provider."""
+    yield from serve_seeded_shop(
+        postgres,
+        redis_server,
+        static_dir,
+        media_dir,
+        port=oidc_shop_port,
+        SITE_URL=f"http://127.0.0.1:{oidc_shop_port}",
+        **oidc_provider.app_env(),
+    )
+
+
 class BrowserProblems:
     """What a shopper would notice as broken: console errors, script errors, failed requests."""
 
@@ -142,7 +165,7 @@ def open_page(
     contexts: list[BrowserContext] = []
 
     def open_(profile: str, **overrides: Any) -> Page:
-        context = browser.new_context(base_url=base_url, **{**PROFILES[profile], **overrides})
+        context = browser.new_context(**{"base_url": base_url, **PROFILES[profile], **overrides})
         contexts.append(context)
         page = context.new_page()
         browser_problems.watch(page)

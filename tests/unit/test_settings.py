@@ -104,3 +104,55 @@ def test_mail_settings_default_to_the_local_sink_and_can_be_set() -> None:
 
     assert settings.smtp_url == "smtps://shop:p%40ss@mail.example:465"
     assert settings.mail_from == "Shop <s@shop.example>"
+
+
+OIDC = {
+    "OIDC_PROVIDER": "Google",
+    "OIDC_LABEL": "Google",
+    "OIDC_ISSUER": "https://accounts.google.com/",
+    "OIDC_CLIENT_ID": "shop.apps.example",
+    "OIDC_CLIENT_SECRET": "oidc-secret-value",
+}
+
+
+def test_oidc_is_off_unless_a_provider_is_named() -> None:
+    assert not Settings.from_env({}).oidc_enabled
+
+
+def test_oidc_settings_are_read_and_the_secret_never_prints() -> None:
+    settings = Settings.from_env({**PRODUCTION, **OIDC})
+
+    assert settings.oidc_enabled
+    assert settings.oidc_provider == "google"
+    assert settings.oidc_issuer == "https://accounts.google.com"
+    assert settings.oidc_redirect_uri == "https://shop.example/account/oidc/google/callback"
+    assert "oidc-secret-value" not in repr(settings)
+
+
+def test_the_label_defaults_to_the_provider_name() -> None:
+    settings = Settings.from_env({**OIDC, "OIDC_PROVIDER": "keycloak", "OIDC_LABEL": ""})
+
+    assert settings.oidc_display_name == "Keycloak"
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        pytest.param({"OIDC_PROVIDER": "my provider"}, "OIDC_PROVIDER", id="bad-name"),
+        pytest.param({"OIDC_ISSUER": ""}, "OIDC_ISSUER", id="no-issuer"),
+        pytest.param({"OIDC_ISSUER": "accounts.google.com"}, "OIDC_ISSUER", id="not-a-url"),
+        pytest.param({"OIDC_CLIENT_SECRET": ""}, "OIDC_CLIENT_SECRET", id="no-secret"),
+        pytest.param({"OIDC_SCOPES": "email"}, "openid", id="no-openid-scope"),
+    ],
+)
+def test_incomplete_oidc_settings_are_refused(changes: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env({**OIDC, **changes})
+
+
+def test_production_needs_an_https_issuer() -> None:
+    local = {**OIDC, "OIDC_ISSUER": "http://127.0.0.1:9000"}
+
+    assert Settings.from_env(local).oidc_issuer == "http://127.0.0.1:9000"
+    with pytest.raises(SettingsError, match="https"):
+        Settings.from_env({**PRODUCTION, **local})

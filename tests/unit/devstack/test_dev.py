@@ -30,6 +30,7 @@ def data_dir() -> Iterator[Path]:
 
 def test_dev_serves_a_seeded_shop_at_origin_and_edge_and_stops_cleanly(data_dir: Path) -> None:
     names = ("PORT", "EDGE_PORT", "EDGECART_PG_PORT", "EDGECART_REDIS_PORT", "EDGECART_MAIL_PORT")
+    names = ("PORT", "EDGE_PORT", "EDGECART_PG_PORT", "EDGECART_REDIS_PORT", "EDGECART_OIDC_PORT")
     ports = {name: free_port() for name in names}
     env = {
         **os.environ,
@@ -39,6 +40,8 @@ def test_dev_serves_a_seeded_shop_at_origin_and_edge_and_stops_cleanly(data_dir:
     env.pop("DATABASE_URL", None)
     env.pop("REDIS_URL", None)
     env.pop("SMTP_URL", None)
+    env.pop("SITE_URL", None)
+    env.pop("OIDC_PROVIDER", None)
     dev = subprocess.Popen(
         [EDGECART, "dev", "--products", "30"],
         env=env,
@@ -60,6 +63,9 @@ def test_dev_serves_a_seeded_shop_at_origin_and_edge_and_stops_cleanly(data_dir:
         for test_id in ("product-title", "product-price", "stock-level"):
             assert f'data-testid="{test_id}"' in product.text
 
+        login = httpx.get(origin + "/account/login", timeout=10)
+        assert "Continue with Demo ID" in login.text
+
         httpx.get(edge + product_path.group(1), timeout=10)
         again = httpx.get(edge + product_path.group(1), timeout=10)
         assert again.status_code == 200
@@ -71,6 +77,7 @@ def test_dev_serves_a_seeded_shop_at_origin_and_edge_and_stops_cleanly(data_dir:
     assert dev.returncode == 0, output
     assert "staff login:" in output
     assert f"sent mail:      {data_dir / 'mail'}/*.eml" in output
+    assert '"Continue with Demo ID"' in output
     assert f"http://127.0.0.1:{ports['PORT']}/" in output
     for name, port in ports.items():
         assert port_is_free(port), f"{name} {port} still in use after Ctrl-C"
