@@ -19,7 +19,7 @@ async def _make(database_url: str, stock: tuple[int, ...]) -> MadeProduct:
 
 
 def _stock_text(html: str) -> str:
-    match = re.search(r'data-testid="stock-level">([^<]+)<', html)
+    match = re.search(r'data-testid="stock-level"[^>]*>([^<]+)<', html)
     assert match, "no stock-level on the page"
     return match.group(1)
 
