@@ -15,7 +15,10 @@ from starlette.types import ASGIApp
 
 from app import db, redis
 from app.accounts import address_routes as account_address_routes
+from app.accounts import api as account_api
+from app.accounts import oauth_metadata, oauth_routes
 from app.accounts import routes as account_routes
+from app.accounts.signing_keys import KeyCache
 from app.admin import routes as admin_routes
 from app.cart import routes as cart_routes
 from app.catalog import api as catalog_api
@@ -59,6 +62,9 @@ def create_starlette(settings: Settings) -> Starlette:
             *cart_routes.routes,
             *account_routes.routes,
             *account_address_routes.routes,
+            *account_api.routes,
+            *oauth_routes.routes,
+            *oauth_metadata.routes,
             *admin_routes.routes,
             *fragments.routes,
             *health.routes,
@@ -77,6 +83,12 @@ def create_starlette(settings: Settings) -> Starlette:
     app.state.settings = settings
     app.state.metrics = collected
     app.state.templates = create_templates(settings)
+    # Signing keys cached in this process (app/accounts/signing_keys.py).
+    app.state.signing_keys = KeyCache(
+        str(settings.secret_key),
+        settings.oauth_signing_algorithm,
+        settings.oauth_access_token_seconds,
+    )
     return app
 
 

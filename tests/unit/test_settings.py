@@ -79,9 +79,35 @@ def test_development_cookies_work_over_plain_http() -> None:
         ({"CURRENCY": "EURO"}, "CURRENCY"),
         ({"PAGE_SIZE": "0"}, "PAGE_SIZE"),
         ({"LOG_JSON": "maybe"}, "LOG_JSON"),
+        ({"OAUTH_ACCESS_TOKEN_SECONDS": "86400"}, "OAUTH_ACCESS_TOKEN_SECONDS must be between"),
+        ({"OAUTH_REFRESH_TOKEN_DAYS": "0"}, "OAUTH_REFRESH_TOKEN_DAYS must be between"),
+        ({"OAUTH_SIGNING_ALGORITHM": "HS256"}, "OAUTH_SIGNING_ALGORITHM must be ES256 or RS256"),
+        ({"API_LIMIT_PER_CLIENT": "many"}, "API_LIMIT_PER_CLIENT must be count/seconds"),
     ],
-    ids=["port", "environment", "rate-limit", "currency", "page-size", "log-json"],
+    ids=[
+        "port",
+        "environment",
+        "rate-limit",
+        "currency",
+        "page-size",
+        "log-json",
+        "access-token-lifetime",
+        "refresh-token-lifetime",
+        "signing-algorithm",
+        "api-limit",
+    ],
 )
 def test_bad_values_get_a_clear_message(env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         Settings.from_env(env)
+
+
+def test_oauth_settings_come_from_the_environment() -> None:
+    settings = Settings.from_env(
+        {"OAUTH_ACCESS_TOKEN_SECONDS": "300", "OAUTH_REFRESH_TOKEN_DAYS": "7",
+         "OAUTH_SIGNING_ALGORITHM": "rs256"}
+    )  # fmt: skip
+
+    assert settings.oauth_access_token_seconds == 300
+    assert settings.oauth_refresh_token_days == 7
+    assert settings.oauth_signing_algorithm == "RS256"
