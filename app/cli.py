@@ -16,8 +16,11 @@ import sqlalchemy.exc
 
 from app import commands
 from app.accounts import totp
+from app.accounts.oauth_clients import ClientError
+from app.accounts.oauth_scopes import GRANT_TYPES, SCOPES
 from app.accounts.permissions import ROLES
 from app.accounts.service import AccountError
+from app.accounts.signing_keys import ALGORITHMS
 from app.assets import AssetsError, build_static
 from app.catalog.seed import SeedError
 from app.devstack.errors import DevStackError
@@ -43,6 +46,24 @@ def _parser() -> argparse.ArgumentParser:
     staff.add_argument(
         "--totp", action="store_true", help="require a code from an authenticator app at sign-in"
     )
+    client = sub.add_parser(
+        "createclient", help="register an app that may use the API with OAuth 2.0 tokens"
+    )
+    client.add_argument("name", help="the app's name, shown to people on the consent page")
+    client.add_argument("--grant", action="append", required=True, choices=GRANT_TYPES,
+                        help="client_credentials (a partner's server) or authorization_code "
+                        "(an app acting for a signed-in shopper); repeatable")  # fmt: skip
+    client.add_argument("--scope", action="append", required=True, choices=list(SCOPES),
+                        help="a scope the app may ask for; repeatable")  # fmt: skip
+    client.add_argument("--redirect-uri", action="append", default=[], metavar="URI",
+                        help="where authorization_code answers go; repeatable")  # fmt: skip
+    client.add_argument(
+        "--public", action="store_true", help="an app that cannot keep a secret (mobile): no secret"
+    )
+    rotate = sub.add_parser(
+        "rotate-signing-key", help="sign access tokens with a new key (the old one keeps verifying)"
+    )
+    rotate.add_argument("--algorithm", choices=ALGORITHMS, help="default OAUTH_SIGNING_ALGORITHM")
     sub.add_parser("check", help="check configuration and connectivity")
     sub.add_parser("assets", help="build static files (vendor copy, hashed names, br/gz)")
     return parser
@@ -52,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return _run(args)
-    except (SettingsError, DevStackError, AccountError, SeedError, AssetsError) as exc:
+    except (SettingsError, DevStackError, AccountError, SeedError, AssetsError, ClientError) as exc:
         return _fail(str(exc))
     except (sqlalchemy.exc.OperationalError, psycopg.OperationalError, OSError) as exc:
         return _fail(_connection_hint(exc))
@@ -105,6 +126,22 @@ def _run(args: argparse.Namespace) -> int:
             print(f"Authenticator app: {totp.provisioning_uri(secret, email)}")
         if not args.password and not sys.stdin.isatty():
             print(f"Password: {password}")
+    elif args.command == "createclient":
+        client_id, secret = asyncio.run(
+            commands.create_client(
+                settings, args.name, args.grant, args.scope, args.redirect_uri, args.public
+            )
+        )
+        print(f"Client ready: {args.name}")
+        print(f"client_id: {client_id}")
+        if secret is not None:
+            print(f"client_secret: {secret}")
+            print("Store the secret now: it is not kept and cannot be shown again.")
+    elif args.command == "rotate-signing-key":
+        algorithm = args.algorithm or settings.oauth_signing_algorithm
+        kid = asyncio.run(commands.rotate_signing_key(settings, algorithm))
+        print(f"New signing key {kid} ({algorithm}); the previous one verifies until its tokens "
+              "expire.")  # fmt: skip
     elif args.command == "check":
         results = asyncio.run(commands.check(settings))
         for result in results:

@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import db, redis
+from app.accounts import oauth_clients, signing_keys
 from app.accounts import service as accounts
 from app.catalog.seed import SeedReport, seed_catalog
 from app.migrate import upgrade_to_head
@@ -93,6 +94,39 @@ async def create_staff(
             account = await accounts.create_or_update_staff(session, email, password, role)
             account.totp_secret = totp_secret
             return account.email
+    finally:
+        await engine.dispose()
+
+
+async def create_client(
+    settings: Settings,
+    name: str,
+    grant_types: list[str],
+    scopes: list[str],
+    redirect_uris: list[str],
+    public: bool,
+) -> tuple[str, str | None]:
+    """Register an OAuth client: (client_id, secret or None for a public client)."""
+    engine = db.create_engine(settings)
+    try:
+        async with db.transaction(db.create_sessionmaker(engine)) as session:
+            client, secret = await oauth_clients.register_client(
+                session, name, grant_types, scopes, redirect_uris, public=public
+            )
+            return client.client_id, secret
+    finally:
+        await engine.dispose()
+
+
+async def rotate_signing_key(settings: Settings, algorithm: str) -> str:
+    """A new signing key for access tokens; the old one verifies until its tokens expire."""
+    engine = db.create_engine(settings)
+    try:
+        async with db.transaction(db.create_sessionmaker(engine)) as session:
+            key = await signing_keys.create_signing_key(
+                session, str(settings.secret_key), algorithm
+            )
+            return key.kid
     finally:
         await engine.dispose()
 

@@ -15,10 +15,13 @@ from starlette.types import ASGIApp
 
 from app import db, redis
 from app.accounts import address_routes as account_address_routes
+from app.accounts import api as account_api
+from app.accounts import oauth_metadata, oauth_routes
 from app.accounts import oidc_routes as account_oidc_routes
 from app.accounts import reset_routes as account_reset_routes
 from app.accounts import routes as account_routes
 from app.accounts.oidc import OidcClient, ProviderConfig
+from app.accounts.signing_keys import KeyCache
 from app.admin import routes as admin_routes
 from app.cart import routes as cart_routes
 from app.catalog import api as catalog_api
@@ -66,6 +69,9 @@ def create_starlette(settings: Settings) -> Starlette:
             *account_address_routes.routes,
             *account_reset_routes.routes,
             *account_oidc_routes.routes,
+            *account_api.routes,
+            *oauth_routes.routes,
+            *oauth_metadata.routes,
             *admin_routes.routes,
             *fragments.routes,
             *health.routes,
@@ -91,6 +97,12 @@ def create_starlette(settings: Settings) -> Starlette:
     # Discovery and signing keys are cached in this client, for the life of the process.
     app.state.oidc = (
         OidcClient(ProviderConfig.from_settings(settings)) if settings.oidc_enabled else None
+    )
+    # Signing keys cached in this process (app/accounts/signing_keys.py).
+    app.state.signing_keys = KeyCache(
+        str(settings.secret_key),
+        settings.oauth_signing_algorithm,
+        settings.oauth_access_token_seconds,
     )
     return app
 

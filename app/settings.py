@@ -86,6 +86,11 @@ class Settings:
     register_limit_per_ip: str = "10/3600"
     reset_limit_per_ip: str = "5/3600"
     api_limit_per_client: str = "600/60"
+    # OAuth 2.0 for the API (docs/oauth.md): access-token lifetime, refresh-token idle lifetime,
+    # and the algorithm of newly made signing keys.
+    oauth_access_token_seconds: int = 600
+    oauth_refresh_token_days: int = 30
+    oauth_signing_algorithm: str = "ES256"
     # Peers whose X-Forwarded-For is believed (the edge); others are the client themselves.
     trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
     # "Continue with …" sign-in over OpenID Connect (docs/oidc.md). An empty OIDC_PROVIDER turns
@@ -157,6 +162,17 @@ class Settings:
             register_limit_per_ip=env.get("REGISTER_LIMIT_PER_IP", defaults.register_limit_per_ip),
             reset_limit_per_ip=env.get("RESET_LIMIT_PER_IP", defaults.reset_limit_per_ip),
             api_limit_per_client=env.get("API_LIMIT_PER_CLIENT", defaults.api_limit_per_client),
+            oauth_access_token_seconds=_int(
+                env.get("OAUTH_ACCESS_TOKEN_SECONDS", str(defaults.oauth_access_token_seconds)),
+                "OAUTH_ACCESS_TOKEN_SECONDS",
+            ),
+            oauth_refresh_token_days=_int(
+                env.get("OAUTH_REFRESH_TOKEN_DAYS", str(defaults.oauth_refresh_token_days)),
+                "OAUTH_REFRESH_TOKEN_DAYS",
+            ),
+            oauth_signing_algorithm=env.get(
+                "OAUTH_SIGNING_ALGORITHM", defaults.oauth_signing_algorithm
+            ).upper(),
             trusted_proxies=tuple(
                 address.strip()
                 for address in env.get("TRUSTED_PROXIES", ",".join(defaults.trusted_proxies)).split(
@@ -214,6 +230,15 @@ class Settings:
             raise SettingsError(
                 f"MAIL_FROM must be one address, like Shop <shop@example.com>, "
                 f"not {self.mail_from!r}"
+            )
+        if not 60 <= self.oauth_access_token_seconds <= 3600:
+            raise SettingsError("OAUTH_ACCESS_TOKEN_SECONDS must be between 60 and 3600")
+        if not 1 <= self.oauth_refresh_token_days <= 365:
+            raise SettingsError("OAUTH_REFRESH_TOKEN_DAYS must be between 1 and 365")
+        if self.oauth_signing_algorithm not in {"ES256", "RS256"}:
+            raise SettingsError(
+                "OAUTH_SIGNING_ALGORITHM must be ES256 or RS256, "
+                f"not {self.oauth_signing_algorithm!r}"
             )
         if self.oidc_enabled:
             self._validate_oidc()

@@ -49,8 +49,13 @@ sub vcl_recv {
         return (pass);
     }
     # Personal and write paths never touch the cache and keep their cookies.
-    if (req.url ~ "^/(fragments|cart|checkout|account|admin|orders|api/v1/(cart|orders|checkout))"
+    if (req.url ~ "^/(fragments|cart|checkout|account|admin|orders|oauth|api/v1/(cart|orders|checkout|me))"
         || req.url ~ "^/(healthz|readyz|metrics)") {
+        return (pass);
+    }
+    # An API request with an access token goes to the app, which checks the token and counts
+    # it against the client's rate limit (docs/oauth.md); without one it is served from cache.
+    if (req.url ~ "^/api/" && req.http.Authorization ~ "(?i)^bearer ") {
         return (pass);
     }
     # Everything else is the same for every visitor: cookies must not split the cache.

@@ -1,13 +1,14 @@
-"""Account tables (owned by app/accounts): people, their addresses, their OIDC identities and
-the staff audit log."""
+"""Account tables (owned by app/accounts): people, their addresses, their OIDC identities, the
+staff audit log, and the OAuth 2.0 authorization server's clients, refresh tokens and signing
+keys (docs/oauth.md)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, DateTime, func
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import BigInteger, Column, DateTime, String, Text, func
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field, SQLModel
 
 
@@ -87,4 +88,74 @@ class StaffAuditEntry(SQLModel, table=True):
     at: datetime | None = Field(
         default=None,
         sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+
+
+class OAuthClient(SQLModel, table=True):
+    """An app registered to use the API: a partner channel (client credentials) or a mobile app
+    (authorization code + PKCE). Public clients have no secret."""
+
+    __tablename__ = "oauth_client"
+
+    client_id: str = Field(primary_key=True, max_length=64)
+    secret_hash: str | None = Field(default=None, max_length=64)  # SHA-256 hex; None: public
+    name: str = Field(max_length=120)
+    grant_types: list[str] = Field(sa_column=Column(ARRAY(String(40)), nullable=False))
+    scopes: list[str] = Field(sa_column=Column(ARRAY(String(40)), nullable=False))
+    redirect_uris: list[str] = Field(
+        default_factory=list, sa_column=Column(ARRAY(Text), nullable=False, server_default="{}")
+    )
+    disabled: bool = Field(default=False)
+    created_at: datetime | None = Field(
+        default=None,
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+
+    @property
+    def is_public(self) -> bool:
+        return self.secret_hash is None
+
+
+class OAuthRefreshToken(SQLModel, table=True):
+    """A refresh token, stored as its SHA-256. Each use replaces it by a new one of the same
+    family; a used one coming back means it leaked, and the whole family is revoked."""
+
+    __tablename__ = "oauth_refresh_token"
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))
+    token_hash: str = Field(max_length=64, unique=True)
+    client_id: str = Field(foreign_key="oauth_client.client_id", max_length=64, index=True)
+    account_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
+    scopes: list[str] = Field(sa_column=Column(ARRAY(String(40)), nullable=False))
+    family_id: str = Field(max_length=32, index=True)
+    created_at: datetime | None = Field(
+        default=None,
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    used_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    revoked_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+
+
+class SigningKey(SQLModel, table=True):
+    """A key that signs access tokens. The newest unretired one signs; retired ones keep
+    verifying until the tokens they signed have expired. The private key is encrypted with a
+    key derived from SECRET_KEY (`signing_keys.py`)."""
+
+    __tablename__ = "oauth_signing_key"
+
+    kid: str = Field(primary_key=True, max_length=64)
+    algorithm: str = Field(max_length=10)
+    private_key: str = Field(sa_column=Column(Text, nullable=False))
+    public_jwk: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    created_at: datetime | None = Field(
+        default=None,
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+    retired_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )

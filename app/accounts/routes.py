@@ -144,7 +144,7 @@ async def login_submit(request: Request) -> Response:
     form = await request.form()
     email, password = field(form, "email", 320), field(form, "password", 1000)
     # No target: staff go to /admin, shoppers to /account (signin.finish_signin).
-    next_path = signin.safe_next(field(form, "next", 500), "")
+    next_path = signin.safe_next(field(form, "next", signin.MAX_NEXT), "")
     context = login_context(request, next_path, email)
     try:
         await signin.check_signin_limits(request, email)
@@ -228,7 +228,7 @@ async def register_page(request: Request) -> Response:
 async def register_submit(request: Request) -> Response:
     form = await request.form()
     values = {"email": field(form, "email", 320), "full_name": field(form, "full_name", 200)}
-    next_path = signin.safe_next(field(form, "next", 500), "/account?done=welcome")
+    next_path = signin.safe_next(field(form, "next", signin.MAX_NEXT), "/account?done=welcome")
     context: dict[str, Any] = {"values": values, "errors": {}, "next": next_path}
     settings = request.app.state.settings
     try:

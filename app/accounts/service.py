@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from app.accounts import audit
+from app.accounts import audit, oauth_refresh_tokens
 from app.accounts.models import Address, OidcIdentity, UserAccount
 from app.accounts.passwords import hash_password, verify_password
 from app.accounts.permissions import ROLES, require_permission
@@ -98,11 +98,15 @@ async def change_password(session: AsyncSession, account_id: int, current: str, 
     if account.password_hash is not None and not verify_password(account.password_hash, current):
         raise FieldError("current_password", "That is not your current password.")
     account.password_hash = hash_password(check_password(new, "new_password"))
+    # A new password signs apps out too: their refresh tokens stop working.
+    await oauth_refresh_tokens.revoke_account_tokens(session, account.id or 0)
     await session.flush()
 
 
 async def set_password(session: AsyncSession, account: UserAccount, new: str) -> None:
     account.password_hash = hash_password(check_password(new, "new_password"))
+    # A new password signs apps out too: their refresh tokens stop working.
+    await oauth_refresh_tokens.revoke_account_tokens(session, account.id or 0)
     await session.flush()
 
 
@@ -211,6 +215,7 @@ async def erase_account(session: AsyncSession, account_id: int, password: str) -
         raise FieldError("password", "That is not your password.")
     await session.execute(delete(Address).where(col(Address.account_id) == account.id))
     await session.execute(delete(OidcIdentity).where(col(OidcIdentity.account_id) == account.id))
+    await oauth_refresh_tokens.revoke_account_tokens(session, account.id or 0)
     account.email = f"erased-{account.id}@invalid"
     account.full_name = ""
     account.password_hash = None

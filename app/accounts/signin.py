@@ -20,13 +20,15 @@ from app.web import ratelimit
 from app.web.ratelimit import Rate, RateLimited, limit_key
 from app.web.sessions import current_session, remember, set_session_cookie
 
+# Long enough for an OAuth authorize URL with its parameters (docs/oauth.md).
+MAX_NEXT = 2000
 SLOW_AFTER_FAILURES = 3  # from the 4th failure on, each answer is held back a little longer
 
 
 def safe_next(target: str | None, default: str = "/account") -> str:
     """Only a path on this site: never `//elsewhere` or `https://elsewhere`."""
     if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target[:500]
+        return target[:MAX_NEXT]
     return default
 
 

@@ -1,6 +1,7 @@
 """The read API under /api/v1: products, variants, the category tree, and its own docs.
 
-Handlers parse, call one catalog service, and answer an explicit schema (`app/catalog/schemas.py`)
+Handlers check an access token if one is sent (`app/web/bearer.py`), parse, call one catalog
+service, and answer an explicit schema (`app/catalog/schemas.py`)
 through `app.web.api.api_response`: public, cacheable at the edge, ETag and 304.
 """
 
@@ -18,6 +19,10 @@ from app.catalog import service as catalog
 from app.catalog.models import ProductDetail
 from app.db import transaction
 from app.web.api import api_response, choice_param, is_slug, not_found, page_params, text_param
+from app.web.bearer import optional_scope
+
+# Public without a token; a request that sends one needs it valid and holding this scope.
+SCOPE = "catalog:read"
 
 # The bounds below are also the OpenAPI document's (app/catalog/openapi.py reads them).
 CATEGORY_SLUG_MAX = 120
@@ -27,6 +32,7 @@ _MAX_ID = 2**31 - 1
 
 
 async def list_products(request: Request) -> Response:
+    await optional_scope(request, SCOPE)
     slug = text_param(request, "category", max_length=CATEGORY_SLUG_MAX)
     page, limit = page_params(request)
     sort = choice_param(request, "sort", catalog.PRODUCT_SORTS, "newest")
@@ -78,18 +84,21 @@ def _product_keys(detail: ProductDetail) -> list[str]:
 
 
 async def get_product(request: Request) -> Response:
+    await optional_scope(request, SCOPE)
     detail = await _find_product(request)
     body = schemas.product(detail, request.app.state.settings.site_url)
     return api_response(request, body, _product_keys(detail))
 
 
 async def list_variants(request: Request) -> Response:
+    await optional_scope(request, SCOPE)
     detail = await _find_product(request)
     body = schemas.VariantList(detail.id, [schemas.variant(v) for v in detail.variants])
     return api_response(request, body, [f"product-{detail.id}"])
 
 
 async def list_categories(request: Request) -> Response:
+    await optional_scope(request, SCOPE)
     async with transaction(request.app.state.sessionmaker) as session:
         tree = await catalog.list_category_tree(session)
     body = schemas.CategoryTree([schemas.category_node(node) for node in tree])

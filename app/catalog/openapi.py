@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from app.accounts import api as account_api
 from app.catalog import api, schemas
 from app.catalog import service as catalog
 from app.catalog.api_examples import EXAMPLES
@@ -24,9 +25,12 @@ from app.web.openapi import (
     ERROR_CODES,
     ERROR_SCHEMA,
     JSON,
+    SECURITY_SCHEME,
     Schemas,
     error_response,
     json_content,
+    oauth2_scheme,
+    token_responses,
 )
 from app.web.params import MAX_PAGE
 
@@ -145,8 +149,15 @@ _NO_CATEGORY = error_response("No category 'no-such-category'", "not_found")
 _NO_PRODUCT = error_response("No product 'no-such-thing'", "not_found")
 
 
+# Public reads: no token needed; a token that is sent must be valid and hold catalog:read.
+_OPTIONAL_TOKEN = [{}, {SECURITY_SCHEME: [api.SCOPE]}]
+
+
 def _get(operation_id: str, summary: str, description: str, parameters: list[JSON],
-         responses: JSON, tag: str = "catalog") -> JSON:  # fmt: skip
+         responses: JSON, tag: str = "catalog",
+         security: list[JSON] | None = None) -> JSON:  # fmt: skip
+    required = security is not None
+    scope = security[0][SECURITY_SCHEME][0] if security else api.SCOPE
     return {
         "get": {
             "operationId": operation_id,
@@ -154,7 +165,8 @@ def _get(operation_id: str, summary: str, description: str, parameters: list[JSO
             "description": description,
             "tags": [tag],
             "parameters": parameters,
-            "responses": responses,
+            "security": security or _OPTIONAL_TOKEN,
+            "responses": {**responses, **token_responses(scope, required=required)},
         }
     }
 
@@ -210,6 +222,25 @@ def document() -> JSON:
             answers(search_api.SearchResults, "Results.", bad_list),
             tag="search",
         ),
+        "/api/v1/me": _get(
+            "getMe",
+            "The token's account",
+            "Who an authorization-code access token acts for. Needs the `profile` scope; a "
+            "client-credentials token (a partner acting for itself) gets 403. Personal: "
+            "`private, no-store`.",
+            [],
+            {
+                "200": {
+                    "description": "The account.",
+                    "content": json_content(
+                        s.ref(account_api.AccountProfile),
+                        {"id": 42, "email": "ada@example.com", "name": "Ada Shopper"},
+                    ),
+                }
+            },
+            tag="accounts",
+            security=[{SECURITY_SCHEME: [account_api.SCOPE]}],
+        ),
     }
     return {
         "openapi": "3.1.0",
@@ -218,8 +249,12 @@ def document() -> JSON:
             "version": "1.0.0",
             "summary": "The shop's catalog and search, read-only, as JSON.",
             "description": (
-                "Read-only and public: no authentication. Every response is cacheable "
-                "(ETag, 304) and purged at the edge by surrogate key. Money is integer minor "
+                "The catalog and search are read-only and public: no token needed, and every "
+                "such response is cacheable (ETag, 304) and purged at the edge by surrogate key. "
+                "Apps registered for OAuth 2.0 send `Authorization: Bearer <token>` (then the "
+                "token must be valid and is rate-limited per client) and reach personal "
+                "endpoints such as `/api/v1/me`; see /.well-known/oauth-authorization-server. "
+                "Money is integer minor "
                 "units plus an ISO 4217 currency, with a decimal string beside it. Errors are "
                 "`{code, message}` with a stable code; unknown query parameters are ignored. "
                 "URLs in bodies are root-relative, except the absolute `canonical_url`."
@@ -228,7 +263,10 @@ def document() -> JSON:
         },
         "servers": [{"url": "/"}],
         "paths": paths,
-        "components": {"schemas": {"Error": ERROR_SCHEMA, **s.components}},
+        "components": {
+            "schemas": {"Error": ERROR_SCHEMA, **s.components},
+            "securitySchemes": {SECURITY_SCHEME: oauth2_scheme()},
+        },
         "x-error-codes": ERROR_CODES,
     }
 

@@ -37,6 +37,7 @@ from app.web.api import (
     page_params,
     text_param,
 )
+from app.web.bearer import optional_scope
 from app.web.openapi import describe
 
 # The bounds below are also the OpenAPI document's (app/catalog/openapi.py reads them).
@@ -47,6 +48,7 @@ MAX_FACET_VALUE_LENGTH = search_page.MAX_VALUE_LENGTH
 PRICE_KEYS = list(search_page.PRICE_KEYS)
 FACET_PARAMETERS = list(search_page.ATTRIBUTE_NAMES)
 SEARCH_KEY = "search"  # purged when the search index changes
+CATALOG_SCOPE = "catalog:read"  # checked only when a request sends a token (app/web/bearer.py)
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,7 @@ async def _scope(session: AsyncSession, slug: str | None) -> CategoryView | None
 
 
 async def search_products(request: Request) -> Response:
+    await optional_scope(request, CATALOG_SCOPE)
     given, query = _query(request)
     slug = text_param(request, "category", max_length=CATEGORY_SLUG_MAX)
     async with transaction(request.app.state.sessionmaker) as session:

@@ -15,9 +15,9 @@ from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
-from app.web.caching import cache_publicly
+from app.web.caching import cache_publicly, keep_private
 from app.web.params import MAX_PAGE, whole_number
 
 MEDIA_TYPE = "application/json"
@@ -31,8 +31,10 @@ API_KEY = "api"
 class ApiError(HTTPException):
     """An API error with a stable machine-readable code, answered as `{code, message}`."""
 
-    def __init__(self, status_code: int, code: str, message: str) -> None:
-        super().__init__(status_code, message)
+    def __init__(
+        self, status_code: int, code: str, message: str, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(status_code, message, headers)
         self.code = code
 
 
@@ -159,3 +161,8 @@ def api_response(request: Request, value: Any, keys: Iterable[str]) -> Response:
         response = Response(body, media_type=MEDIA_TYPE)
     response.headers["ETag"] = etag
     return cache_publicly(response, request.app.state.settings, [API_KEY, *keys])
+
+
+def private_response(value: Any) -> Response:
+    """200 with `value` as JSON for one caller only (a token's own data): `private, no-store`."""
+    return keep_private(JSONResponse(to_jsonable(value)))

@@ -9,8 +9,9 @@
    (HMAC of the session token), checked by `check_token`. Those pages are never cached.
 3. The session cookie is SameSite=Lax, so a cross-site POST arrives without it anyway.
 
-Machine-to-machine paths (the JSON API with bearer tokens, the OAuth token endpoint, payment
-webhooks) authenticate otherwise and are exempt.
+Machine-to-machine paths (the JSON API with bearer tokens, the OAuth token and revocation
+endpoints, payment webhooks) authenticate otherwise and are exempt. The OAuth consent form
+(POST /oauth/authorize) is a person's form and is not: it passes both checks above.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from app.settings import Settings
 from app.web.caching import keep_private
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
-EXEMPT_PREFIXES = ("/api/", "/oauth/token", "/oauth/revoke", "/payments/webhooks/")
+EXEMPT_PREFIXES = ("/api/", "/payments/webhooks/")
+EXEMPT_PATHS = frozenset({"/oauth/token", "/oauth/revoke"})  # exactly these, nothing below
 TOKEN_FIELD = "csrf_token"  # noqa: S105  (a field name)
 TOKEN_HEADER = "x-csrf-token"  # noqa: S105  (a header name)
 
@@ -66,6 +68,7 @@ class CsrfMiddleware:
             scope["type"] != "http"
             or scope["method"] in SAFE_METHODS
             or scope["path"].startswith(EXEMPT_PREFIXES)
+            or scope["path"] in EXEMPT_PATHS
         ):
             await self.app(scope, receive, send)
             return

@@ -20,6 +20,8 @@ from typing import (
     get_type_hints,
 )
 
+from app.accounts.oauth_scopes import SCOPES
+
 JSON = dict[str, Any]
 
 # The stable error codes of the whole API, with what each means (also listed in docs/api.md).
@@ -29,7 +31,13 @@ ERROR_CODES = {
     "bad_request": "The request could not be understood (400).",
     "not_found": "No such product, category or URL (404).",
     "method_not_allowed": "The API is read-only: only GET and HEAD are answered (405).",
-    "rate_limited": "Too many requests; wait and retry (429).",
+    "rate_limited": "Too many requests; wait `Retry-After` seconds and retry (429). With an "
+    "access token, the limit counts every request of the token's client.",
+    "missing_token": "The endpoint needs an access token and none was sent (401).",
+    "invalid_token": "The access token is malformed, expired, revoked or not signed by this "
+    "shop (401). Get a new one from /oauth/token.",
+    "insufficient_scope": "The access token lacks the scope the endpoint needs, or acts for a "
+    "client where a person is needed (403).",
     "internal_error": "Something broke on our side (500); the message carries a reference.",
 }
 
@@ -132,3 +140,56 @@ def error_response(description: str, *codes: str) -> JSON:
     }
     example = {"code": codes[0], "message": description}
     return {"description": description, "content": json_content(schema, example)}
+
+
+# --- OAuth 2.0 (docs/oauth.md) ------------------------------------------------------------------
+
+SECURITY_SCHEME = "oauth2"
+
+
+def oauth2_scheme() -> JSON:
+    """The authorization server's flows (URLs relative to the server, as the document's are)."""
+    return {
+        "type": "oauth2",
+        "description": "Access tokens from /oauth/token, sent as `Authorization: Bearer <token>`. "
+        "Partner servers use client credentials; apps acting for a shopper use the "
+        "authorization code flow with PKCE (S256). Tokens are JWTs signed with the keys at "
+        "/.well-known/jwks.json and last 10 minutes by default.",
+        "flows": {
+            "clientCredentials": {"tokenUrl": "/oauth/token", "scopes": dict(SCOPES)},
+            "authorizationCode": {
+                "authorizationUrl": "/oauth/authorize",
+                "tokenUrl": "/oauth/token",
+                "refreshUrl": "/oauth/token",
+                "scopes": dict(SCOPES),
+            },
+        },
+    }
+
+
+_CHALLENGE: JSON = {
+    "WWW-Authenticate": {
+        "description": "The Bearer challenge of RFC 6750, with `error` when a token was sent.",
+        "schema": {"type": "string"},
+    }
+}
+
+
+def token_responses(scope: str, *, required: bool) -> JSON:
+    """401/403/429 of an endpoint that takes (or needs) an access token with `scope`."""
+    if required:
+        unauthorised = error_response(
+            "No access token, or one that is not valid.", "missing_token", "invalid_token"
+        )
+    else:
+        unauthorised = error_response("The access token has expired.", "invalid_token")
+    forbidden = error_response(f"This needs a token with the {scope} scope.", "insufficient_scope")
+    limited = error_response("Too many requests for this client: retry in 12 s.", "rate_limited")
+    limited["headers"] = {
+        "Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}}
+    }
+    return {
+        "401": {**unauthorised, "headers": _CHALLENGE},
+        "403": {**forbidden, "headers": _CHALLENGE},
+        "429": limited,
+    }

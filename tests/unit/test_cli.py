@@ -42,7 +42,8 @@ def busy_port() -> Iterator[int]:
 
 
 @pytest.mark.parametrize("command", ["dev", "serve", "worker", "migrate", "seed", "createstaff",
-                                     "check", "assets"])  # fmt: skip
+                                     "createclient", "rotate-signing-key", "check",
+                                     "assets"])  # fmt: skip
 def test_every_command_has_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main([command, "--help"])
@@ -129,3 +130,65 @@ def test_createstaff_rejects_a_short_password(empty_database_url: str) -> None:
 
     assert done.returncode == 2
     assert "at least 10 characters" in done.stderr
+
+
+def test_createclient_prints_the_id_and_the_secret_once(empty_database_url: str) -> None:
+    done = run("createclient", "Marketplace", "--grant", "client_credentials",
+               "--scope", "catalog:read", "--scope", "orders:read",
+               DATABASE_URL=empty_database_url)  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "Client ready: Marketplace"
+    assert lines[1].startswith("client_id: ")
+    assert lines[2].startswith("client_secret: ")
+    assert len(lines[2].removeprefix("client_secret: ")) >= 40
+
+
+def test_createclient_for_a_public_app_prints_no_secret(empty_database_url: str) -> None:
+    done = run("createclient", "Shop App", "--grant", "authorization_code", "--public",
+               "--scope", "catalog:read", "--scope", "profile",
+               "--redirect-uri", "com.example.shop:/oauth",
+               DATABASE_URL=empty_database_url)  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    assert "client_id: " in done.stdout
+    assert "client_secret" not in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(["--grant", "authorization_code", "--scope", "catalog:read"],
+                     "authorization_code needs at least one --redirect-uri", id="no redirect"),
+        pytest.param(["--grant", "authorization_code", "--scope", "catalog:read",
+                      "--redirect-uri", "http://app.example/cb"],
+                     "redirect URI 'http://app.example/cb' must be https://", id="plain http"),
+        pytest.param(["--grant", "client_credentials", "--scope", "catalog:read", "--public"],
+                     "a --public client cannot use client_credentials", id="public partner"),
+        pytest.param(["--grant", "client_credentials", "--scope", "profile"],
+                     "scope profile needs --grant authorization_code", id="profile, no person"),
+        pytest.param(["--grant", "password", "--scope", "catalog:read"],
+                     "invalid choice: 'password'", id="unknown grant"),
+        pytest.param(["--grant", "client_credentials", "--scope", "everything"],
+                     "invalid choice: 'everything'", id="unknown scope"),
+    ],
+)  # fmt: skip
+def test_createclient_refuses_bad_input_in_one_line(
+    empty_database_url: str, args: list[str], message: str
+) -> None:
+    done = run("createclient", "Bad", *args, DATABASE_URL=empty_database_url)
+
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_rotate_signing_key_makes_a_new_key_each_time(empty_database_url: str) -> None:
+    first = run("rotate-signing-key", DATABASE_URL=empty_database_url)
+    second = run("rotate-signing-key", DATABASE_URL=empty_database_url)
+
+    assert first.returncode == second.returncode == 0, first.stderr + second.stderr
+    assert first.stdout.startswith("New signing key ")
+    assert "(ES256)" in first.stdout
+    assert first.stdout.split()[3] != second.stdout.split()[3]

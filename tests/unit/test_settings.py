@@ -83,10 +83,15 @@ def test_development_cookies_work_over_plain_http() -> None:
         ({"SMTP_URL": "http://mail.example"}, "SMTP_URL"),
         ({"MAIL_FROM": "shop"}, "MAIL_FROM"),
         ({"MAIL_FROM": "a@shop.test\nBcc: b@shop.test"}, "MAIL_FROM"),
+        ({"OAUTH_ACCESS_TOKEN_SECONDS": "86400"}, "OAUTH_ACCESS_TOKEN_SECONDS must be between"),
+        ({"OAUTH_REFRESH_TOKEN_DAYS": "0"}, "OAUTH_REFRESH_TOKEN_DAYS must be between"),
+        ({"OAUTH_SIGNING_ALGORITHM": "HS256"}, "OAUTH_SIGNING_ALGORITHM must be ES256 or RS256"),
+        ({"API_LIMIT_PER_CLIENT": "many"}, "API_LIMIT_PER_CLIENT must be count/seconds"),
     ],
     ids=[
         *("port", "environment", "rate-limit", "currency", "page-size", "log-json"),
         *("smtp-no-scheme", "smtp-wrong-scheme", "mail-from-no-address", "mail-from-two-lines"),
+        *("access-token-lifetime", "refresh-token-lifetime", "signing-algorithm", "api-limit"),
     ],
 )
 def test_bad_values_get_a_clear_message(env: dict[str, str], message: str) -> None:
@@ -156,3 +161,14 @@ def test_production_needs_an_https_issuer() -> None:
     assert Settings.from_env(local).oidc_issuer == "http://127.0.0.1:9000"
     with pytest.raises(SettingsError, match="https"):
         Settings.from_env({**PRODUCTION, **local})
+
+
+def test_oauth_settings_come_from_the_environment() -> None:
+    settings = Settings.from_env(
+        {"OAUTH_ACCESS_TOKEN_SECONDS": "300", "OAUTH_REFRESH_TOKEN_DAYS": "7",
+         "OAUTH_SIGNING_ALGORITHM": "rs256"}
+    )  # fmt: skip
+
+    assert settings.oauth_access_token_seconds == 300
+    assert settings.oauth_refresh_token_days == 7
+    assert settings.oauth_signing_algorithm == "RS256"
