@@ -28,8 +28,10 @@ from app.catalog import api as catalog_api
 from app.catalog import openapi as api_document
 from app.catalog import routes as catalog_routes
 from app.catalog import seo as catalog_seo
+from app.checkout import routes as checkout_routes
 from app.inventory import routes as inventory_routes
 from app.logs import configure_logging
+from app.orders import routes as order_routes
 from app.search import api as search_api
 from app.search import routes as search_routes
 from app.settings import Settings
@@ -65,6 +67,8 @@ def create_starlette(settings: Settings) -> Starlette:
             *api_document.routes,
             *cart_routes.routes,
             *inventory_routes.routes,
+            *checkout_routes.routes,
+            *order_routes.routes,
             *account_routes.routes,
             *account_address_routes.routes,
             *account_reset_routes.routes,

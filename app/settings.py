@@ -102,6 +102,11 @@ class Settings:
     oidc_client_id: str = ""
     oidc_client_secret: Secret = field(default_factory=lambda: Secret(""))
     oidc_scopes: str = "openid email profile"
+    # Catalog prices include VAT (the demo's footer says so); false treats them as net and
+    # adds the tax at checkout.
+    prices_include_tax: bool = True
+    # How long a placed, unpaid order holds its stock before it is cancelled.
+    reservation_minutes: int = 30
 
     @property
     def is_production(self) -> bool:
@@ -173,6 +178,11 @@ class Settings:
             oauth_signing_algorithm=env.get(
                 "OAUTH_SIGNING_ALGORITHM", defaults.oauth_signing_algorithm
             ).upper(),
+            prices_include_tax=_bool(env.get("PRICES_INCLUDE_TAX", "true"), "PRICES_INCLUDE_TAX"),
+            reservation_minutes=_int(
+                env.get("RESERVATION_MINUTES", str(defaults.reservation_minutes)),
+                "RESERVATION_MINUTES",
+            ),
             trusted_proxies=tuple(
                 address.strip()
                 for address in env.get("TRUSTED_PROXIES", ",".join(defaults.trusted_proxies)).split(
@@ -220,6 +230,8 @@ class Settings:
                 f"SITE_URL must be an http(s) address without a trailing slash, query or "
                 f"fragment (like https://shop.example), not {self.site_url!r}"
             )
+        if not 1 <= self.reservation_minutes <= 24 * 60:
+            raise SettingsError("RESERVATION_MINUTES must be between 1 and 1440")
         if not 1 <= self.sitemap_page_size <= 50_000:
             raise SettingsError("SITEMAP_PAGE_SIZE must be between 1 and 50000")
         if not re.fullmatch(r"smtps?://[^/?#\s]+", self.smtp_url):

@@ -23,6 +23,7 @@ from app.accounts.models import UserAccount
 from app.accounts.sessions import Session
 from app.accounts.validation import FieldError
 from app.db import transaction
+from app.orders import service as orders
 from app.web import ratelimit
 from app.web.caching import keep_private
 from app.web.csrf import CsrfError, check_token, token_for
@@ -119,8 +120,9 @@ async def account_home(request: Request) -> Response:
     session, account = found
     async with transaction(request.app.state.sessionmaker) as db:
         saved = await addresses.list_addresses(db, account.id or 0)
+        history = await orders.list_account_orders(db, account.id or 0)
     notice = NOTICES.get(request.query_params.get("done", ""))
-    context = {"account": account, "addresses": saved, "notice": notice, "orders": []}
+    context = {"account": account, "addresses": saved, "notice": notice, "orders": history}
     return render(request, "accounts/account.html", context, session=session)
 
 

@@ -250,3 +250,12 @@ async def delete_stale_carts(session: AsyncSession, now: datetime) -> int:
         delete(Cart).where(col(Cart.updated_at) < now - timedelta(days=KEEP_DAYS))
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def empty_cart(session: AsyncSession, token: str | None) -> None:
+    """Remove every line (the order placed from the cart has them now)."""
+    cart = await find_cart(session, token)
+    if cart is None:
+        return
+    await session.execute(delete(CartLine).where(col(CartLine.cart_id) == cart.id))
+    await _touch(session, cart)

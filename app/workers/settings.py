@@ -9,6 +9,7 @@ from arq.connections import RedisSettings
 
 from app.cart.tasks import delete_stale_carts
 from app.inventory.tasks import release_expired_reservations
+from app.orders.tasks import cancel_expired_orders
 from app.settings import Settings
 from app.workers.context import shutdown, startup
 from app.workers.heartbeat import record_heartbeat
@@ -24,6 +25,7 @@ class WorkerSettings:
     on_shutdown = shutdown
     functions: ClassVar[list[Any]] = [
         record_heartbeat, relay_outbox, release_expired_reservations, delete_stale_carts,
+        cancel_expired_orders,
         *JOBS_BY_KIND.values(),
     ]  # fmt: skip
     cron_jobs: ClassVar[list[Any]] = [
@@ -33,6 +35,8 @@ class WorkerSettings:
         cron(relay_outbox, second=EVERY_SECOND, run_at_startup=True, timeout=30),
         # Held stock of unpaid orders goes back on sale within a few seconds of expiring.
         cron(release_expired_reservations, second={5, 20, 35, 50}),
+        # Unpaid orders past their reservation are cancelled (and their stock released).
+        cron(cancel_expired_orders, second={10, 40}),
         cron(delete_stale_carts, hour={3}, minute={17}),
     ]
     max_jobs = 20

@@ -1,0 +1,280 @@
+"""The checkout pages: details (e-mail and address), shipping, review (voucher, payment,
+place-order). Plain forms posting and redirecting (303), so it all works without JavaScript;
+every refusal re-renders its step with status 422 and the field's message.
+
+The pages are personal (`private, no-store`) and their forms carry the session's CSRF token.
+What the shopper entered lives in their session (app/checkout/state.py) between steps.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from app.accounts import addresses, sessions
+from app.accounts import service as accounts
+from app.accounts.addresses import ADDRESS_FIELDS
+from app.accounts.models import UserAccount
+from app.accounts.sessions import Session
+from app.accounts.validation import COUNTRIES, FieldError
+from app.checkout import service as checkout
+from app.checkout.pricing import SHIPPING_METHODS
+from app.checkout.service import CheckoutError, ItemsUnavailable
+from app.checkout.state import SESSION_KEY, CheckoutState
+from app.db import transaction
+from app.orders.vouchers import VoucherRefused
+from app.payments import service as payments
+from app.web.caching import keep_private
+from app.web.csrf import CsrfError, check_token, token_for
+from app.web.params import whole_number
+from app.web.sessions import current_session
+
+CART_KEY = "cart"  # where the cart keeps its token in the session (app/cart/routes.py)
+ORDERS_KEY = "orders"  # order numbers placed in this session, for guests to see them
+KEEP_ORDERS = 20
+
+
+@dataclass
+class Visit:
+    session: Session
+    state: CheckoutState
+    cart_token: str | None
+    account: UserAccount | None
+
+
+async def _visit(request: Request) -> Visit | None:
+    session = await current_session(request)
+    if session is None or not session.data.get(CART_KEY):
+        return None
+    account = None
+    if session.account_id is not None:
+        async with transaction(request.app.state.sessionmaker) as db:
+            account = await accounts.get_account(db, session.account_id)
+    state = CheckoutState.load(session.data.get(SESSION_KEY))
+    return Visit(session, state, session.data.get(CART_KEY), account)
+
+
+async def _save(request: Request, visit: Visit) -> None:
+    visit.session.data[SESSION_KEY] = visit.state.dump()
+    await sessions.save_session(request.app.state.redis, visit.session)
+
+
+async def _form(request: Request, visit: Visit) -> FormData:
+    form = await request.form()
+    try:
+        check_token(request, visit.session, form)
+    except CsrfError:
+        raise HTTPException(403, "This form has expired: reload the page and try again.") from None
+    return form
+
+
+def _text(form: FormData, name: str, max_length: int = 200) -> str:
+    value = form.get(name, "")
+    return value[:max_length] if isinstance(value, str) else ""
+
+
+def _go(path: str) -> Response:
+    return keep_private(RedirectResponse(path, status_code=303))
+
+
+def _page(
+    request: Request, visit: Visit, template: str, context: dict[str, Any], status: int = 200
+) -> Response:
+    secret = str(request.app.state.settings.secret_key)
+    context |= {"csrf_token": token_for(secret, visit.session), "state": visit.state,
+                "account": visit.account, "title": "Checkout"}  # fmt: skip
+    response: Response = request.app.state.templates.TemplateResponse(
+        request, template, context, status_code=status
+    )
+    return keep_private(response)
+
+
+# --- step 1: e-mail and shipping address ----------------------------------------------------
+
+
+async def _details(
+    request: Request, visit: Visit, values: dict[str, str], errors: dict[str, str]
+) -> Response:
+    saved = []
+    if visit.account is not None and visit.account.id is not None:
+        async with transaction(request.app.state.sessionmaker) as db:
+            saved = await addresses.list_addresses(db, visit.account.id)
+    context = {"values": values, "errors": errors, "saved": saved, "countries": COUNTRIES}
+    return _page(request, visit, "checkout/details.html", context, 422 if errors else 200)
+
+
+async def details_page(request: Request) -> Response:
+    visit = await _visit(request)
+    if visit is None:
+        return _go("/cart")
+    email = visit.state.email or (visit.account.email if visit.account else "")
+    values = {"country": "DE", **visit.state.address, "email": email}
+    return await _details(request, visit, values, {})
+
+
+async def details_submit(request: Request) -> Response:
+    visit = await _visit(request)
+    if visit is None:
+        return _go("/cart")
+    form = await _form(request, visit)
+    values = {name: _text(form, name) for name in (*ADDRESS_FIELDS, "email")}
+    try:
+        address = await _saved_address(request, visit, _text(form, "saved_address", 12))
+        email, cleaned = checkout.clean_details(values["email"], address or values)
+    except FieldError as error:
+        return await _details(request, visit, values, {error.field: error.message})
+    visit.state.email, visit.state.address = email, cleaned
+    await _save(request, visit)
+    return _go("/checkout/shipping")
+
+
+async def _saved_address(request: Request, visit: Visit, raw: str) -> dict[str, str] | None:
+    """The fields of the signed-in shopper's saved address chosen by id, if one was chosen."""
+    address_id = whole_number(raw, 1, 2**31 - 1)
+    if address_id is None or visit.account is None or visit.account.id is None:
+        return None
+    async with transaction(request.app.state.sessionmaker) as db:
+        found = await addresses.get_address(db, visit.account.id, address_id)
+    if found is None:
+        raise FieldError("saved_address", "Please choose one of your addresses.")
+    return {name: str(getattr(found, name)) for name in ADDRESS_FIELDS}
+
+
+# --- step 2: shipping method ----------------------------------------------------------------
+
+
+async def _shipping(request: Request, visit: Visit, errors: dict[str, str]) -> Response:
+    settings = request.app.state.settings
+    try:
+        async with transaction(request.app.state.sessionmaker) as db:
+            options = await checkout.shipping_options(db, visit.cart_token, visit.state, settings)
+    except CheckoutError:
+        return _go("/cart")
+    context = {"options": options, "errors": errors, "currency": settings.currency}
+    return _page(request, visit, "checkout/shipping.html", context, 422 if errors else 200)
+
+
+async def shipping_page(request: Request) -> Response:
+    visit = await _visit(request)
+    if visit is None:
+        return _go("/cart")
+    if not visit.state.has_details:
+        return _go("/checkout")
+    return await _shipping(request, visit, {})
+
+
+async def shipping_submit(request: Request) -> Response:
+    visit = await _visit(request)
+    if visit is None or not visit.state.has_details:
+        return _go("/checkout")
+    method = _text(await _form(request, visit), "shipping", 20)
+    if method not in SHIPPING_METHODS:
+        return await _shipping(request, visit, {"shipping": "Please choose how to ship."})
+    visit.state.shipping = method
+    await _save(request, visit)
+    return _go("/checkout/review")
+
+
+# --- step 3: review, voucher, place the order ------------------------------------------------
+
+
+async def _review(request: Request, visit: Visit, errors: dict[str, str]) -> Response:
+    if not visit.state.complete:
+        return _go("/checkout/shipping" if visit.state.has_details else "/checkout")
+    settings = request.app.state.settings
+    try:
+        async with transaction(request.app.state.sessionmaker) as db:
+            priced = await checkout.price_checkout(
+                db, visit.cart_token, visit.state, settings, datetime.now(UTC)
+            )
+    except CheckoutError:
+        return _go("/cart")
+    if not visit.state.key:
+        visit.state.ensure_key()
+        await _save(request, visit)
+    if priced.voucher_problem and "voucher" not in errors:
+        errors = {**errors, "voucher": priced.voucher_problem}
+    context = {"priced": priced, "quote": priced.quote, "errors": errors,
+               "payment_methods": payments.available_methods(),
+               "country": COUNTRIES[visit.state.address["country"]].name}  # fmt: skip
+    return _page(request, visit, "checkout/review.html", context, 422 if errors else 200)
+
+
+async def review_page(request: Request) -> Response:
+    visit = await _visit(request)
+    return _go("/cart") if visit is None else await _review(request, visit, {})
+
+
+async def voucher_submit(request: Request) -> Response:
+    visit = await _visit(request)
+    if visit is None:
+        return _go("/cart")
+    form = await _form(request, visit)
+    if form.get("remove"):
+        visit.state.voucher = ""
+    else:
+        try:
+            async with transaction(request.app.state.sessionmaker) as db:
+                visit.state.voucher = await checkout.check_voucher_for_cart(
+                    db, visit.cart_token, _text(form, "code", 60), datetime.now(UTC)
+                )
+        except VoucherRefused as refused:
+            return await _review(request, visit, {"voucher": refused.message})
+        except CheckoutError:
+            return _go("/cart")
+    await _save(request, visit)
+    return _go("/checkout/review")
+
+
+async def place_order(request: Request) -> Response:
+    visit = await _visit(request)
+    if visit is None:
+        return _go("/cart")
+    form = await _form(request, visit)
+    key = _text(form, "key", 64)
+    if len(key) < 16:
+        return await _review(request, visit, {"form": "Please place the order from this page."})
+    try:
+        async with transaction(request.app.state.sessionmaker) as db:
+            placed = await checkout.place_order(
+                db, cart_token=visit.cart_token, state=visit.state, key=key,
+                expected_total_minor=whole_number(_text(form, "total", 12), 0, 10**11),
+                account_id=visit.session.account_id, settings=request.app.state.settings,
+                now=datetime.now(UTC),
+            )  # fmt: skip
+    except ItemsUnavailable as unavailable:
+        context = {"problems": unavailable.problems}
+        return _page(request, visit, "checkout/unavailable.html", context, 422)
+    except (CheckoutError, VoucherRefused) as refused:
+        field = "voucher" if isinstance(refused, VoucherRefused) else "form"
+        return await _review(request, visit, {field: refused.message})
+    await _remember_order(request, visit, placed.order.number)
+    target = placed.payment.redirect_url if placed.payment else None
+    return _go(target or f"/orders/{placed.order.number}")
+
+
+async def _remember_order(request: Request, visit: Visit, number: str) -> None:
+    """The guest may see this order from this session; the next checkout starts afresh."""
+    numbers = json.loads(visit.session.data.get(ORDERS_KEY, "[]"))
+    visit.session.data[ORDERS_KEY] = json.dumps([number, *numbers][:KEEP_ORDERS])
+    visit.session.data.pop(SESSION_KEY, None)
+    await sessions.save_session(request.app.state.redis, visit.session)
+
+
+routes = [
+    Route("/checkout", details_page, methods=["GET"], name="checkout"),
+    Route("/checkout", details_submit, methods=["POST"], name="checkout_details"),
+    Route("/checkout/shipping", shipping_page, methods=["GET"], name="checkout_shipping"),
+    Route("/checkout/shipping", shipping_submit, methods=["POST"], name="choose_shipping"),
+    Route("/checkout/review", review_page, methods=["GET"], name="checkout_review"),
+    Route("/checkout/voucher", voucher_submit, methods=["POST"], name="apply_voucher"),
+    Route("/checkout/place-order", place_order, methods=["POST"], name="place_order"),
+]

@@ -1,0 +1,253 @@
+"""Checkout: from a cart to a placed order handed to payment. Owns no tables; orchestrates the
+cart, inventory, orders, notifications and payments services. Never commits.
+
+`place_order` does all of its writes in the caller's one transaction: the order and its lines,
+the stock reservation, the voucher use, the confirmation mail in the outbox, the emptied cart.
+Any refusal raises, and the transaction rolls back with nothing written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.accounts.addresses import clean_address
+from app.accounts.validation import COUNTRIES, normalise_email
+from app.cart import service as cart
+from app.cart.service import CartView
+from app.checkout.pricing import SHIPPING_METHODS, PriceLine, Quote, quote
+from app.checkout.state import CheckoutState
+from app.inventory import service as inventory
+from app.inventory.service import Line, OutOfStock
+from app.money import format_money
+from app.notifications.service import queue_email
+from app.orders import service as orders
+from app.orders.models import Order
+from app.orders.vouchers import VoucherRefused, discount_for
+from app.payments import service as payments
+from app.payments.service import PaymentStart
+from app.settings import Settings
+
+
+class CheckoutError(ValueError):
+    """Checkout cannot go on; `code` is stable, `message` is for the shopper."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class ItemsUnavailable(CheckoutError):
+    """Some items cannot be held in the quantity asked for; one message per item."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("out_of_stock", " ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Priced:
+    cart: CartView
+    quote: Quote
+    # Why the voucher in the state no longer applies (it is left out of the quote).
+    voucher_problem: str | None = None
+
+
+@dataclass(frozen=True)
+class Placed:
+    order: Order
+    created: bool  # False: this key had placed the order already (a replay)
+    payment: PaymentStart | None
+
+
+def clean_details(email: str, address: Mapping[str, str]) -> tuple[str, dict[str, str]]:
+    """The e-mail address and shipping address, checked; FieldError for the first bad field."""
+    return normalise_email(email), clean_address(address)
+
+
+def _price_lines(view: CartView) -> list[PriceLine]:
+    return [
+        PriceLine(line.variant_id, line.sku, line.product_title, line.variant_title,
+                  line.quantity, line.unit_price_minor)
+        for line in view.lines
+    ]  # fmt: skip
+
+
+async def _ready_cart(session: AsyncSession, cart_token: str | None) -> CartView:
+    view = await cart.view_cart(session, cart_token)
+    if not view.lines:
+        raise CheckoutError("empty_cart", "Your cart is empty.")
+    if not view.ready_for_checkout:
+        raise ItemsUnavailable(
+            [f"{line.product_title} ({line.variant_title}): {line.note or 'not available.'}"
+             for line in view.lines if not line.buyable]
+        )  # fmt: skip
+    return view
+
+
+def _quote(view: CartView, state: CheckoutState, method: str, discount: int, s: Settings) -> Quote:
+    address = state.address
+    return quote(
+        _price_lines(view), view.currency, address["country"], address.get("region", ""),
+        method, discount, prices_include_tax=s.prices_include_tax,
+    )  # fmt: skip
+
+
+async def shipping_options(
+    session: AsyncSession, cart_token: str | None, state: CheckoutState, settings: Settings
+) -> list[tuple[str, str, int]]:
+    """(code, name, price) of each shipping method for this cart and address."""
+    view = await _ready_cart(session, cart_token)
+    return [
+        (code, method.name, _quote(view, state, code, 0, settings).shipping_minor)
+        for code, method in SHIPPING_METHODS.items()
+    ]
+
+
+async def price_checkout(
+    session: AsyncSession, cart_token: str | None, state: CheckoutState, settings: Settings,
+    now: datetime,
+) -> Priced:  # fmt: skip
+    """The cart as it stands now, priced for the state's address, method and voucher."""
+    if not state.complete:
+        raise CheckoutError("incomplete", "Please fill in your details first.")
+    view = await _ready_cart(session, cart_token)
+    discount, problem = 0, None
+    if state.voucher:
+        try:
+            terms = await orders.check_voucher(
+                session, state.voucher, view.subtotal_minor, view.currency, now
+            )
+            discount = discount_for(terms, view.subtotal_minor)
+        except VoucherRefused as refused:
+            problem = refused.message
+    return Priced(view, _quote(view, state, state.shipping, discount, settings), problem)
+
+
+async def check_voucher_for_cart(
+    session: AsyncSession, cart_token: str | None, code: str, now: datetime
+) -> str:
+    """The normalised code if it can be used on this cart; VoucherRefused with the reason."""
+    view = await _ready_cart(session, cart_token)
+    terms = await orders.check_voucher(session, code, view.subtotal_minor, view.currency, now)
+    return terms.code
+
+
+def _draft(state: CheckoutState, account_id: int | None, priced: Quote) -> orders.DraftOrder:
+    lines = [
+        orders.DraftLine(
+            variant_id=line.item.variant_id, sku=line.item.sku,
+            product_title=line.item.product_title, variant_title=line.item.variant_title,
+            quantity=line.item.quantity, unit_price_minor=line.item.unit_price_minor,
+            discount_minor=line.discount_minor, tax_minor=line.tax_minor,
+            total_minor=line.total_minor,
+        )
+        for line in priced.lines
+    ]  # fmt: skip
+    return orders.DraftOrder(
+        email=state.email, account_id=account_id, currency=priced.currency,
+        subtotal_minor=priced.subtotal_minor, shipping_minor=priced.shipping_minor,
+        discount_minor=priced.discount_minor, tax_minor=priced.tax_minor,
+        total_minor=priced.total_minor, prices_include_tax=priced.prices_include_tax,
+        shipping_address=state.address, shipping_method=priced.shipping.code,
+        shipping_method_name=priced.shipping.name,
+        voucher_code=state.voucher or None if priced.discount_minor else None, lines=lines,
+    )  # fmt: skip
+
+
+async def place_order(
+    session: AsyncSession, *, cart_token: str | None, state: CheckoutState, key: str,
+    expected_total_minor: int | None, account_id: int | None, settings: Settings, now: datetime,
+) -> Placed:  # fmt: skip
+    """Place the order for the cart, once per `key` (the review form's idempotency key).
+
+    A key that placed an order already gives that order back, writing nothing. Raises
+    CheckoutError (cart not ready, total changed since the review), ItemsUnavailable, or
+    VoucherRefused; the caller's transaction then rolls back.
+    """
+    existing = await orders.find_order_by_key(session, key)
+    if existing is not None:
+        return Placed(existing, False, None)
+    priced = await price_checkout(session, cart_token, state, settings, now)
+    if priced.voucher_problem:
+        raise VoucherRefused("voucher", priced.voucher_problem)
+    if expected_total_minor is not None and priced.quote.total_minor != expected_total_minor:
+        raise CheckoutError(
+            "total_changed",
+            "The total has changed since you looked at it: please check it and order again.",
+        )
+    expires = now + timedelta(minutes=settings.reservation_minutes)
+    draft = _draft(state, account_id, priced.quote)
+    order, created = await orders.create_order(session, draft, key, expires, state.email)
+    if not created:  # a concurrent submit with this key won: its order is the order
+        return Placed(order, False, None)
+    wanted = [Line(line.variant_id, line.quantity) for line in priced.cart.lines]
+    try:
+        await inventory.reserve(session, order.number, wanted, expires, actor=state.email)
+    except OutOfStock as short:
+        raise ItemsUnavailable(_shortage(priced.cart, short)) from None
+    if priced.quote.discount_minor:
+        await orders.take_voucher_use(
+            session, state.voucher, priced.cart.subtotal_minor, priced.quote.currency, now
+        )
+    await _queue_confirmation(session, order, priced.quote, settings)
+    await cart.empty_cart(session, cart_token)
+    payment = await payments.start_payment(session, order)
+    return Placed(order, True, payment)
+
+
+def _shortage(view: CartView, short: OutOfStock) -> list[str]:
+    for line in view.lines:
+        if line.variant_id == short.variant_id:
+            name = f"{line.product_title} ({line.variant_title})"
+            if short.available <= 0:
+                return [f"Sorry, {name} has just sold out: remove it from your cart to order."]
+            return [
+                f"Sorry, only {short.available} of {name} are left: lower the quantity to order."
+            ]
+    return ["Sorry, an item in your cart has just sold out."]
+
+
+def order_url(settings: Settings, number: str) -> str:
+    """The signed link to an order's page, for the shopper's mail."""
+    token = orders.guest_token(str(settings.secret_key), number)
+    return f"{settings.site_url}/orders/{number}?key={token}"
+
+
+async def _queue_confirmation(
+    session: AsyncSession, order: Order, priced: Quote, settings: Settings
+) -> None:
+    def money(amount: int) -> str:
+        return format_money(amount, priced.currency)
+
+    address = order.shipping_address
+    country = COUNTRIES[address["country"]].name
+    context = {
+        "number": order.number,
+        "order_url": order_url(settings, order.number),
+        "lines": [
+            {"title": f"{line.item.product_title} ({line.item.variant_title})",
+             "quantity": line.item.quantity, "total": money(line.total_minor)}
+            for line in priced.lines
+        ],
+        "subtotal": money(priced.subtotal_minor),
+        "shipping": money(priced.shipping_minor),
+        "shipping_method": priced.shipping.name,
+        "discount": money(priced.discount_minor) if priced.discount_minor else "",
+        "tax": money(priced.tax_minor),
+        "tax_included": priced.prices_include_tax,
+        "total": money(priced.total_minor),
+        "address": [
+            part for part in (
+                address["full_name"], address["line1"], address.get("line2", ""),
+                f"{address['postal_code']} {address['city']}", address.get("region", ""), country,
+            ) if part
+        ],
+        "reservation_minutes": settings.reservation_minutes,
+    }  # fmt: skip
+    key = f"order-confirmation:{order.number}"
+    await queue_email(session, order.email, "order_confirmation", context, key=key)

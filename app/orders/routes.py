@@ -1,0 +1,51 @@
+"""The order page `/orders/<number>`: for its owner, for staff who may view orders, and for a
+guest holding it in their session or following the signed link from their mail. Anyone else
+gets the same 404 as for a number that never existed."""
+
+from __future__ import annotations
+
+import json
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from app.accounts import service as accounts
+from app.accounts.validation import COUNTRIES
+from app.db import transaction
+from app.orders import service as orders
+from app.web.caching import keep_private
+from app.web.sessions import current_session
+
+ORDERS_KEY = "orders"  # order numbers placed in this session (app/checkout/routes.py)
+
+
+async def order_page(request: Request) -> Response:
+    session = await current_session(request)
+    numbers = json.loads(session.data.get(ORDERS_KEY, "[]")) if session else []
+    async with transaction(request.app.state.sessionmaker) as db:
+        account = None
+        if session is not None and session.account_id is not None:
+            account = await accounts.get_account(db, session.account_id)
+        order = await orders.get_order(db, request.path_params["number"])
+        allowed = order is not None and orders.may_view(
+            order, account=account, guest_numbers=numbers, secret=str(
+                request.app.state.settings.secret_key
+            ), token=request.query_params.get("key", "")[:100],
+        )  # fmt: skip
+        if order is None or order.id is None or not allowed:
+            raise HTTPException(404)
+        lines = await orders.list_lines(db, order.id)
+    context = {"order": order, "lines": lines, "title": f"Order {order.number}",
+               "status_label": orders.STATUS_LABELS[order.status],
+               "country": COUNTRIES.get(order.shipping_address.get("country", "")),
+               "account": account}  # fmt: skip
+    response: Response = request.app.state.templates.TemplateResponse(
+        request, "orders/order.html", context
+    )
+    response.headers["Referrer-Policy"] = "no-referrer"  # the signed link stays here
+    return keep_private(response)
+
+
+routes = [Route("/orders/{number}", order_page, methods=["GET"], name="order")]

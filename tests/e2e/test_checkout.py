@@ -1,0 +1,58 @@
+"""A guest on a phone buys something: cart, checkout, and an order waiting for payment."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import BrowserProblems, OpenPage
+
+
+def add_something_in_stock(page: Page) -> None:
+    page.goto("/")
+    links = (
+        page.get_by_test_id("product-card")
+        .locator("a")
+        .evaluate_all("links => links.map(link => link.getAttribute('href'))")
+    )
+    for href in dict.fromkeys(links):
+        page.goto(href)
+        page.wait_for_load_state("networkidle")  # htmx has loaded and processed the page
+        if page.get_by_test_id("add-to-cart").is_enabled():
+            page.get_by_test_id("add-to-cart").click()
+            expect(page.get_by_test_id("cart-count").first).to_have_text("1")
+            return
+    raise AssertionError("no demo product on the home page is in stock")
+
+
+def test_a_guest_checks_out_on_a_phone(
+    open_page: OpenPage, browser_problems: BrowserProblems
+) -> None:
+    page = open_page("phone")
+    add_something_in_stock(page)
+
+    page.goto("/cart")
+    page.get_by_test_id("checkout-button").click()
+    page.get_by_test_id("checkout-email").fill("phone.guest@example.com")
+    address = page.get_by_test_id("shipping-address")
+    address.get_by_label("Full name").fill("Pia Phone")
+    address.get_by_label("Street and number").fill("Hauptstr. 1")
+    address.get_by_label("Postal code").fill("10115")
+    address.get_by_label("City").fill("Berlin")
+    page.get_by_role("button", name="Continue to shipping").click()
+
+    page.get_by_test_id("shipping-method").get_by_label(re.compile("Express delivery")).check()
+    page.get_by_role("button", name="Continue to review").click()
+    expect(page.get_by_test_id("cart-total")).to_have_text(re.compile(r"^€\d"))
+    expect(page.get_by_test_id("payment-method")).to_contain_text("Pay later")
+    # A double tap submits the form twice: the idempotency key makes it one order.
+    page.get_by_test_id("place-order").dblclick()
+
+    expect(page.get_by_test_id("order-number")).to_have_text(re.compile(r"^EC-\d+$"))
+    expect(page.get_by_test_id("order-status")).to_have_attribute("data-status", "pending_payment")
+    notice = page.get_by_role("main").get_by_role("status")
+    expect(notice).to_contain_text("Payment is not yet possible")
+    page.goto("/cart")
+    expect(page.get_by_test_id("cart-empty")).to_be_visible()
+    assert browser_problems.found == []

@@ -1,0 +1,282 @@
+"""Checkout over HTTP: each step, its errors re-rendered with 422, placing once, the order page."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from app.settings import Settings
+from tests.factories.accounts import make_account
+from tests.factories.catalog import make_product
+from tests.factories.db import session_for
+from tests.factories.orders import ADDRESS
+from tests.unit.accounts.conftest import csrf_token, sign_in
+
+pytestmark = pytest.mark.anyio
+_KEY = re.compile(r'name="key" value="([^"]+)"')
+_TOTAL = re.compile(r'name="total" value="(\d+)"')
+_NUMBER = re.compile(r"/orders/(EC-\d+)")
+
+
+async def _fill_cart(client: httpx.AsyncClient, database_url: str, on_hand: int = 10) -> int:
+    async with session_for(database_url) as session:
+        made = await make_product(session, stock=(on_hand,), price_minor=1250)
+    variant = made.variant_ids[0]
+    await client.post("/cart/lines", data={"variant_id": str(variant), "quantity": "2"})
+    return variant
+
+
+async def _details(client: httpx.AsyncClient, **fields: str) -> httpx.Response:
+    token = await csrf_token(client, "/checkout")
+    data = {"csrf_token": token, "email": "Gia@Example.com", **ADDRESS, **fields}
+    return await client.post("/checkout", data=data)
+
+
+async def _to_review(client: httpx.AsyncClient) -> tuple[str, str, httpx.Response]:
+    await _details(client)
+    token = await csrf_token(client, "/checkout/shipping")
+    await client.post("/checkout/shipping", data={"csrf_token": token, "shipping": "standard"})
+    review = await client.get("/checkout/review")
+    key, total = _KEY.search(review.text), _TOTAL.search(review.text)
+    assert key, review.text
+    assert total
+    return key.group(1), total.group(1), review
+
+
+async def _place(client: httpx.AsyncClient, key: str, total: str) -> httpx.Response:
+    token = await csrf_token(client, "/checkout")
+    return await client.post(
+        "/checkout/place-order", data={"csrf_token": token, "key": key, "total": total}
+    )
+
+
+async def _count(database_url: str, table: str) -> int:
+    async with session_for(database_url) as session:
+        return int((await session.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one())
+
+
+async def test_a_guest_checks_out_to_an_order_waiting_for_payment(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
+    await _fill_cart(client, database_url)
+
+    details = await _details(client)
+    shipping = await client.get("/checkout/shipping")
+    key, total, review = await _to_review(client)
+    placed = await _place(client, key, total)
+    page = await client.get(placed.headers["location"])
+    cart_page = await client.get("/cart")
+
+    assert details.status_code == 303
+    assert details.headers["location"] == "/checkout/shipping"
+    assert 'data-testid="shipping-method"' in shipping.text
+    assert "€4.95" in shipping.text
+    assert review.headers["cache-control"] == "private, no-store"
+    # 2 x €12.50 + €4.95 standard shipping, German VAT (19 %) included.
+    assert total == "2995"
+    assert 'data-testid="cart-total">€29.95<' in review.text
+    assert "incl. €4.78 VAT" in review.text
+    assert 'data-testid="payment-method"' in review.text
+    assert placed.status_code == 303
+    assert _NUMBER.fullmatch(placed.headers["location"])
+    assert 'data-testid="order-number">EC-' in page.text
+    assert 'data-status="pending_payment"' in page.text
+    assert "Payment is not yet possible in this demo" in page.text
+    assert page.headers["cache-control"] == "private, no-store"
+    assert 'data-testid="cart-empty"' in cart_page.text
+
+
+async def test_checkout_without_a_cart_goes_back_to_the_cart(client: httpx.AsyncClient) -> None:
+    response = await client.get("/checkout")
+
+    assert response.status_code == 303
+    assert response.headers["location"] == "/cart"
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"email": "not-an-address"}, "does not look like an e-mail address"),
+        ({"postal_code": "ABC"}, "is not a postal code in Germany"),
+        ({"full_name": ""}, "Please fill this in."),
+        ({"country": "ZZ"}, "Please choose a country we ship to."),
+    ],
+    ids=["email", "postal-code", "name", "country"],
+)
+async def test_bad_details_are_shown_again_with_the_fields_error(
+    client: httpx.AsyncClient, database_url: str, fields: dict[str, str], message: str
+) -> None:
+    await _fill_cart(client, database_url)
+
+    response = await _details(client, **fields)
+
+    assert response.status_code == 422
+    assert 'data-testid="form-error"' in response.text
+    assert message in response.text
+    assert 'data-testid="checkout-email"' in response.text
+
+
+async def test_an_unknown_shipping_method_is_refused(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
+    await _fill_cart(client, database_url)
+    await _details(client)
+    token = await csrf_token(client, "/checkout/shipping")
+
+    response = await client.post("/checkout/shipping", data={"csrf_token": token, "shipping": "x"})
+
+    assert response.status_code == 422
+    assert "Please choose how to ship." in response.text
+
+
+async def test_a_form_without_the_session_token_is_refused(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
+    await _fill_cart(client, database_url)
+
+    response = await client.post("/checkout", data={"email": "a@example.com", **ADDRESS})
+
+    assert response.status_code == 403
+
+
+async def test_vouchers_are_applied_or_refused_with_the_reason(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
+    async with session_for(database_url) as session:
+        await session.execute(
+            text(
+                "INSERT INTO voucher (code, kind, amount, min_spend_minor) "
+                "VALUES ('TENOFF', 'percent', 10, 0), ('BIGSPEND', 'fixed', 500, 100000)"
+            )
+        )
+    await _fill_cart(client, database_url)
+    await _to_review(client)
+    token = await csrf_token(client, "/checkout/review")
+
+    unknown = await client.post("/checkout/voucher", data={"csrf_token": token, "code": "NOPE"})
+    too_small = await client.post(
+        "/checkout/voucher", data={"csrf_token": token, "code": "bigspend"}
+    )
+    applied = await client.post("/checkout/voucher", data={"csrf_token": token, "code": "tenoff"})
+    review = await client.get("/checkout/review")
+
+    assert unknown.status_code == 422
+    assert "We do not know that code." in unknown.text
+    assert too_small.status_code == 422
+    assert "needs a spend of at least €1,000.00" in too_small.text
+    assert applied.status_code == 303
+    assert 'data-testid="discount">-€2.50<' in review.text
+    # €25.00 - €2.50 = €22.50 of goods: under €50, so standard shipping still costs €4.95.
+    assert 'data-testid="cart-total">€27.45<' in review.text
+
+
+async def test_double_submits_and_replays_place_one_order(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
+    await _fill_cart(client, database_url)
+    key, total, _ = await _to_review(client)
+    token = await csrf_token(client, "/checkout/review")
+    data = {"csrf_token": token, "key": key, "total": total}
+
+    first, second = await asyncio.gather(
+        client.post("/checkout/place-order", data=data),
+        client.post("/checkout/place-order", data=data),
+    )
+    replay = await client.post("/checkout/place-order", data=data)
+
+    locations = {first.headers["location"], second.headers["location"], replay.headers["location"]}
+    assert len(locations) == 1
+    assert await _count(database_url, "shop_order") == 1
+    assert await _count(database_url, "stock_reservation") == 1
+    assert await _count(database_url, "outbox_event WHERE kind = 'email'") == 1
+
+
+async def test_stock_gone_before_placing_says_which_item_and_writes_nothing(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
+    variant = await _fill_cart(client, database_url)
+    key, total, _ = await _to_review(client)
+    async with session_for(database_url) as session:  # someone else bought all but one
+        await session.execute(
+            text("UPDATE stock_level SET on_hand = 1 WHERE variant_id = :v"), {"v": variant}
+        )
+
+    response = await _place(client, key, total)
+
+    assert response.status_code == 422
+    assert 'data-testid="form-error"' in response.text
+    assert "Test Mug (Option 1): Only 1 left: lower the quantity to check out." in response.text
+    assert await _count(database_url, "shop_order") == 0
+    assert await _count(database_url, "stock_reservation") == 0
+    assert await _count(database_url, "outbox_event WHERE kind = 'email'") == 0
+
+
+async def test_the_order_page_is_for_its_guest_its_link_and_staff_only(
+    client: httpx.AsyncClient, database_url: str, settings: Settings
+) -> None:
+    from app.orders.service import guest_token
+
+    await _fill_cart(client, database_url)
+    key, total, _ = await _to_review(client)
+    number = _NUMBER.fullmatch((await _place(client, key, total)).headers["location"])
+    assert number
+    path = f"/orders/{number.group(1)}"
+    await make_account(database_url, "other@example.com")
+    await make_account(database_url, "clerk@example.com", role="clerk")
+
+    mine = await client.get(path)
+    client.cookies.clear()
+    stranger = await client.get(path)
+    wrong_link = await client.get(f"{path}?key=00")
+    linked = await client.get(f"{path}?key={guest_token(str(settings.secret_key), number[1])}")
+    await sign_in(client, "other@example.com")
+    other_shopper = await client.get(path)
+    client.cookies.clear()
+    await sign_in(client, "clerk@example.com")
+    staff = await client.get(path)
+    missing = await client.get("/orders/EC-1")
+
+    assert mine.status_code == 200
+    assert (stranger.status_code, wrong_link.status_code, other_shopper.status_code) == (
+        404, 404, 404,
+    )  # fmt: skip
+    assert linked.status_code == 200
+    assert staff.status_code == 200
+    assert missing.status_code == 404
+
+
+async def test_a_signed_in_shopper_uses_a_saved_address_and_sees_the_order_in_the_account(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
+    await make_account(database_url, "ada@example.com")
+    await sign_in(client, "ada@example.com")
+    token = await csrf_token(client, "/account/addresses/new")
+    await client.post("/account/addresses/new", data={"csrf_token": token, **ADDRESS})
+    await _fill_cart(client, database_url)
+    page = await client.get("/checkout")
+    saved = re.search(r'name="saved_address" value="(\d+)"', page.text)
+    assert saved
+
+    token = await csrf_token(client, "/checkout")
+    chosen = await client.post(
+        "/checkout",
+        data={"csrf_token": token, "email": "ada@example.com", "saved_address": saved.group(1)},
+    )
+    token = await csrf_token(client, "/checkout/shipping")
+    await client.post("/checkout/shipping", data={"csrf_token": token, "shipping": "express"})
+    review = await client.get("/checkout/review")
+    key, total = _KEY.search(review.text), _TOTAL.search(review.text)
+    assert key
+    assert total
+    placed = await _place(client, key.group(1), total.group(1))
+    account = await client.get("/account")
+
+    assert 'value="ada@example.com"' in page.text
+    assert chosen.status_code == 303
+    assert "Express delivery" in review.text
+    number = placed.headers["location"].rsplit("/", 1)[1]
+    assert f'href="/orders/{number}"' in account.text

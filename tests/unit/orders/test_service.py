@@ -1,0 +1,201 @@
+"""Orders: the status machine, cancellation and expiry releasing stock, guest links,
+vouchers taken by a conditional update."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from app.orders import service as orders
+from app.orders.service import IllegalTransition
+from app.orders.tasks import cancel_expired_orders
+from app.orders.vouchers import VoucherRefused
+from app.settings import Settings
+from tests.factories.accounts import make_account
+from tests.factories.db import session_for
+from tests.factories.orders import make_order, with_reservation
+
+pytestmark = pytest.mark.anyio
+NOW = datetime.now(UTC)
+
+
+async def _available(database_url: str, number: str) -> int:
+    async with session_for(database_url) as session:
+        row = await session.execute(
+            text(
+                "SELECT sum(s.on_hand - s.reserved) FROM stock_level s JOIN order_line l "
+                "ON l.variant_id = s.variant_id JOIN shop_order o ON o.id = l.order_id "
+                "WHERE o.number = :number"
+            ),
+            {"number": number},
+        )
+        return int(row.scalar_one())
+
+
+async def test_numbers_are_readable_and_the_first_status_is_recorded(settings: Settings) -> None:
+    order = await make_order(settings)
+
+    async with session_for(settings.database_url) as session:
+        assert order.id is not None
+        history = await orders.list_history(session, order.id)
+    assert order.number.startswith("EC-1")
+    assert order.status == "pending_payment"
+    assert [(h.from_status, h.to_status, h.actor) for h in history] == [
+        (None, "pending_payment", "gia@example.com")
+    ]
+
+
+async def test_an_order_moves_through_its_life_and_each_step_is_recorded(
+    settings: Settings,
+) -> None:
+    order = await make_order(settings)
+    path = ["paid", "partially_fulfilled", "fulfilled", "shipped", "delivered", "refunded"]
+
+    async with session_for(settings.database_url) as session:
+        found = await orders.get_order(session, order.number)
+        assert found is not None
+        await orders.mark_paid(session, found, "payments")
+        for status in path[1:]:
+            await orders.transition(session, found, status, "clerk@example.com", "note")
+        assert found.id is not None
+        history = await orders.list_history(session, found.id)
+
+    assert [h.to_status for h in history] == ["pending_payment", *path]
+    assert history[2].actor == "clerk@example.com"
+    assert all(h.at is not None for h in history)
+
+
+@pytest.mark.parametrize(
+    ("route", "illegal"),
+    [
+        ([], "shipped"),
+        ([], "refunded"),
+        (["paid"], "cancelled"),
+        (["paid"], "pending_payment"),
+        (["cancelled"], "paid"),
+        (["paid", "refunded"], "shipped"),
+    ],
+    ids=["unpaid-shipped", "unpaid-refunded", "paid-cancelled", "back-to-unpaid",
+         "cancelled-paid", "refunded-shipped"],
+)  # fmt: skip
+async def test_illegal_transitions_are_refused(
+    settings: Settings, route: list[str], illegal: str
+) -> None:
+    order = await make_order(settings)
+    async with session_for(settings.database_url) as session:
+        found = await orders.get_order(session, order.number)
+        assert found is not None
+        for status in route:
+            await orders.transition(session, found, status, "test")
+        with pytest.raises(IllegalTransition):
+            await orders.transition(session, found, illegal, "test")
+        assert found.status == (route[-1] if route else "pending_payment")
+
+
+async def test_cancelling_gives_the_stock_back(settings: Settings) -> None:
+    order = await make_order(settings, on_hand=5, quantity=2)
+    held = await _available(settings.database_url, order.number)
+
+    async with session_for(settings.database_url) as session:
+        found = await orders.get_order(session, order.number)
+        assert found is not None
+        await orders.cancel_order(session, found, "support@example.com", "asked by phone")
+
+    assert held == 3
+    assert await _available(settings.database_url, order.number) == 5
+
+
+async def test_the_expiry_job_cancels_unpaid_orders_past_their_reservation(
+    settings: Settings, job_context: dict[str, Any]
+) -> None:
+    expired = await make_order(with_reservation(settings, 1), on_hand=5, quantity=2)
+    fresh = await make_order(settings, on_hand=5, quantity=1)
+    async with session_for(settings.database_url) as session:  # a minute and more has passed
+        await session.execute(
+            text("UPDATE shop_order SET reserved_until = now() - interval '1 second' "
+                 "WHERE number = :n"), {"n": expired.number},
+        )  # fmt: skip
+
+    cancelled = await cancel_expired_orders(job_context)
+    again = await cancel_expired_orders(job_context)
+
+    async with session_for(settings.database_url) as session:
+        gone = await orders.get_order(session, expired.number)
+        kept = await orders.get_order(session, fresh.number)
+        assert gone is not None
+        assert gone.id is not None
+        history = await orders.list_history(session, gone.id)
+    assert (cancelled, again) == (1, 0)
+    assert gone.status == "cancelled"
+    assert kept is not None
+    assert kept.status == "pending_payment"
+    assert (history[-1].actor, history[-1].from_status) == ("expiry job", "pending_payment")
+    assert await _available(settings.database_url, expired.number) == 5
+
+
+async def test_who_may_see_an_order(settings: Settings) -> None:
+    order = await make_order(settings)
+    owner = await make_account(settings.database_url, "owner@example.com")
+    other = await make_account(settings.database_url, "other@example.com")
+    clerk = await make_account(settings.database_url, "clerk@example.com", role="clerk")
+    order.account_id = owner.id
+    secret = str(settings.secret_key)
+    link = orders.guest_token(secret, order.number)
+
+    def sees(**who: Any) -> bool:
+        values = {"account": None, "guest_numbers": [], "token": "", "secret": secret} | who
+        return orders.may_view(order, **values)
+
+    assert sees(account=owner)
+    assert sees(account=clerk)
+    assert sees(guest_numbers=[order.number])
+    assert sees(token=link)
+    assert not sees(account=other)
+    assert not sees(token=link[:-1] + "0")
+    assert not sees(token=orders.guest_token(secret, "EC-1"))
+    assert not sees()
+
+
+async def _voucher(database_url: str, **terms: Any) -> None:
+    async with session_for(database_url) as session:
+        await orders.create_voucher(session, terms.pop("code", "spring 10"), **terms)
+
+
+async def test_a_use_is_taken_by_a_conditional_update_up_to_the_limit(
+    empty_database_url: str,
+) -> None:
+    await _voucher(empty_database_url, kind="fixed", amount=500, usage_limit=1)
+
+    async with session_for(empty_database_url) as session:
+        taken = await orders.take_voucher_use(session, "Spring10", 2000, "EUR", NOW)
+    async with session_for(empty_database_url) as session:
+        with pytest.raises(VoucherRefused) as refused:
+            await orders.take_voucher_use(session, "SPRING10", 2000, "EUR", NOW)
+
+    assert taken.code == "SPRING10"
+    assert refused.value.code == "used_up"
+
+
+@pytest.mark.parametrize(
+    ("terms", "code"),
+    [
+        ({"code": "OTHER"}, "unknown"),
+        ({"active": False}, "inactive"),
+        ({"expires_at": NOW - timedelta(days=1)}, "expired"),
+        ({"min_spend_minor": 10_000}, "min_spend"),
+    ],
+    ids=["unknown", "inactive", "expired", "minimum-spend"],
+)
+async def test_a_stored_code_is_refused_with_its_reason(
+    empty_database_url: str, terms: dict[str, Any], code: str
+) -> None:
+    await _voucher(empty_database_url, kind="percent", amount=10, **terms)
+
+    async with session_for(empty_database_url) as session:
+        with pytest.raises(VoucherRefused) as refused:
+            await orders.check_voucher(session, "SPRING10", 2000, "EUR", NOW)
+
+    assert refused.value.code == code
