@@ -45,15 +45,23 @@ async def prepare(base_url: str, variant_id: int, number: int) -> ReadyBuyer:
     """Add one unit to a fresh visitor's cart and walk to the review step."""
     client = new_client(base_url)
     added = await client.post("/cart/lines", data={"variant_id": str(variant_id), "quantity": "1"})
-    added.raise_for_status()
+    _expect(added, 303)
     token = _fields((await client.get("/checkout")).text)["csrf_token"]
     details = {**ADDRESS, "email": f"buyer{number}@bench.example", "csrf_token": token}
-    (await client.post("/checkout", data=details)).raise_for_status()
+    _expect(await client.post("/checkout", data=details), 303)
     shipping = {"shipping": "standard", "csrf_token": token}
-    (await client.post("/checkout/shipping", data=shipping)).raise_for_status()
+    _expect(await client.post("/checkout/shipping", data=shipping), 303)
     review = await client.get("/checkout/review")
-    review.raise_for_status()
+    _expect(review, 200)
     return ReadyBuyer(client, _fields(review.text))
+
+
+def _expect(response: httpx.Response, status: int) -> None:
+    if response.status_code != status:
+        raise RuntimeError(
+            f"{response.request.method} {response.request.url.path} answered "
+            f"{response.status_code}, not {status}: {response.text[:300]}"
+        )
 
 
 def _fields(html: str) -> dict[str, str]:
