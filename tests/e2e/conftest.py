@@ -6,9 +6,11 @@ lives in its own browser context (its own cookies and HTTP cache), closed after 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import asyncio
+from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from playwright.sync_api import (
@@ -24,7 +26,9 @@ from playwright.sync_api import (
 from app.devstack.oidc import LocalOidcProvider
 from app.devstack.postgres import LocalPostgres
 from app.devstack.redis_server import LocalRedis
-from tests.conftest import serve_seeded_shop
+from tests.conftest import LIVE_DATABASES, serve_seeded_shop
+from tests.factories.catalog import make_product
+from tests.factories.db import session_for
 
 HERE = Path(__file__).resolve().parent
 CHROMIUM = "/usr/bin/chromium"
@@ -194,3 +198,26 @@ def axe_page(request: pytest.FixtureRequest, open_page: OpenPage) -> Page:
 def profile(request: pytest.FixtureRequest, page: Page) -> str:
     """The name of the viewport profile `page` runs with: "phone" or "desktop"."""
     return str(request.node.callspec.params["page"])
+
+
+T = TypeVar("T")
+
+
+def run_beside(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run async database work from a sync Playwright test (whose thread has a loop running)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(work())).result()
+
+
+def make_live_product(
+    base_url: str, title: str, stock: int, price_minor: int = 2450
+) -> tuple[str, int]:
+    """A product of our own in the live shop's database (demo stock is random): its path and
+    its variant id."""
+
+    async def make() -> tuple[str, int]:
+        async with session_for(LIVE_DATABASES[base_url]) as session:
+            made = await make_product(session, title=title, stock=(stock,), price_minor=price_minor)
+        return f"/products/{made.slug}", made.variant_ids[0]
+
+    return run_beside(make)

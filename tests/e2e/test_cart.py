@@ -2,28 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
 from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from tests.conftest import LIVE_DATABASES
-from tests.e2e.conftest import BrowserProblems, OpenPage
-from tests.e2e.test_live_stock import run_beside
-from tests.factories.catalog import make_product
-from tests.factories.db import session_for
-
-
-def _new_product(base_url: str, title: str, stock: int) -> str:
-    """A product of our own (demo stock is random), made in the live shop's database."""
-
-    async def make() -> str:
-        async with session_for(LIVE_DATABASES[base_url]) as session:
-            made = await make_product(session, title=title, stock=(stock,), price_minor=2450)
-        return f"/products/{made.slug}"
-
-    work: Callable[[], Coroutine[Any, Any, str]] = make
-    return run_beside(work)
+from tests.e2e.conftest import BrowserProblems, OpenPage, make_live_product
 
 
 def _badge(page: Page) -> Any:
@@ -33,7 +16,7 @@ def _badge(page: Page) -> Any:
 def test_add_to_cart_updates_the_badge_in_place_then_change_the_cart(
     open_page: OpenPage, base_url: str, browser_problems: BrowserProblems
 ) -> None:
-    path = _new_product(base_url, "Cart Test Kettle", 5)
+    path, _ = make_live_product(base_url, "Cart Test Kettle", 5)
     page = open_page("phone")
     page.goto(path)
     expect(_badge(page)).to_have_text("0")
@@ -68,7 +51,7 @@ def test_add_to_cart_updates_the_badge_in_place_then_change_the_cart(
 
 
 def test_the_cart_works_without_javascript(open_page: OpenPage, base_url: str) -> None:
-    path = _new_product(base_url, "No Script Teapot", 4)
+    path, _ = make_live_product(base_url, "No Script Teapot", 4)
     page = open_page("phone", java_script_enabled=False)
     page.goto(path)
 
