@@ -23,6 +23,7 @@ from app.accounts import routes as account_routes
 from app.accounts.oidc import OidcClient, ProviderConfig
 from app.accounts.signing_keys import KeyCache
 from app.admin import routes as admin_routes
+from app.cart import api as cart_api
 from app.cart import routes as cart_routes
 from app.catalog import api as catalog_api
 from app.catalog import openapi as api_document
@@ -31,6 +32,7 @@ from app.catalog import seo as catalog_seo
 from app.checkout import routes as checkout_routes
 from app.inventory import routes as inventory_routes
 from app.logs import configure_logging
+from app.orders import api as order_api
 from app.orders import routes as order_routes
 from app.search import api as search_api
 from app.search import routes as search_routes
@@ -74,6 +76,8 @@ def create_starlette(settings: Settings) -> Starlette:
             *account_reset_routes.routes,
             *account_oidc_routes.routes,
             *account_api.routes,
+            *cart_api.routes,
+            *order_api.routes,
             *oauth_routes.routes,
             *oauth_metadata.routes,
             *admin_routes.routes,

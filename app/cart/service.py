@@ -99,6 +99,14 @@ async def _touch(session: AsyncSession, cart: Cart) -> None:
     await session.flush()
 
 
+async def create_cart(session: AsyncSession) -> str:
+    """A new empty cart (for an API client; pages make theirs on the first add); its token."""
+    cart = Cart(token=secrets.token_urlsafe(24))
+    session.add(cart)
+    await session.flush()
+    return cart.token
+
+
 async def add_line(session: AsyncSession, token: str | None, variant_id: int, quantity: int) -> str:
     """Add units of a variant (to a new cart when `token` finds none); returns the cart token.
     Refuses what cannot be bought: an unknown variant, or more than is available."""

@@ -15,6 +15,7 @@ from app.accounts import api as account_api
 from app.catalog import api, schemas
 from app.catalog import service as catalog
 from app.catalog.api_examples import EXAMPLES
+from app.orders import openapi as order_document
 from app.search import api as search_api
 from app.search.models import SORTS as SEARCH_SORTS
 from app.search.words import MAX_QUERY_LENGTH
@@ -241,19 +242,21 @@ def document() -> JSON:
             tag="accounts",
             security=[{SECURITY_SCHEME: [account_api.SCOPE]}],
         ),
+        **order_document.paths(s),
     }
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "Edgecart API",
             "version": "1.0.0",
-            "summary": "The shop's catalog and search, read-only, as JSON.",
+            "summary": "The shop's catalog and search, and carts and orders for sales channels.",
             "description": (
                 "The catalog and search are read-only and public: no token needed, and every "
                 "such response is cacheable (ETag, 304) and purged at the edge by surrogate key. "
                 "Apps registered for OAuth 2.0 send `Authorization: Bearer <token>` (then the "
                 "token must be valid and is rate-limited per client) and reach personal "
                 "endpoints such as `/api/v1/me`; see /.well-known/oauth-authorization-server. "
+                "Carts and orders (`orders:write`, `orders:read`) are personal: never cached. "
                 "Money is integer minor "
                 "units plus an ISO 4217 currency, with a decimal string beside it. Errors are "
                 "`{code, message}` with a stable code; unknown query parameters are ignored. "

@@ -195,6 +195,29 @@ async def list_account_orders(
     return list(rows.scalars())
 
 
+async def page_orders(
+    session: AsyncSession, *, account_id: int | None, key_prefix: str, page: int, limit: int
+) -> tuple[list[Order], int]:
+    """A page of orders, newest first, and how many there are in all: the account's when
+    `account_id` is given, else the guest orders whose idempotency key starts with
+    `key_prefix` (how the API marks the orders an app placed for itself)."""
+    if account_id is not None:
+        mine = col(Order.account_id) == account_id
+    else:
+        mine = col(Order.account_id).is_(None) & col(Order.idempotency_key).startswith(
+            key_prefix, autoescape=True
+        )
+    total = await session.execute(select(func.count()).select_from(Order).where(mine))
+    rows = await session.execute(
+        select(Order)
+        .where(mine)
+        .order_by(col(Order.id).desc())
+        .offset((page - 1) * limit)
+        .limit(limit)
+    )
+    return list(rows.scalars()), int(total.scalar_one())
+
+
 # --- who may see an order -----------------------------------------------------------------
 
 

@@ -163,6 +163,42 @@ def api_response(request: Request, value: Any, keys: Iterable[str]) -> Response:
     return cache_publicly(response, request.app.state.settings, [API_KEY, *keys])
 
 
-def private_response(value: Any) -> Response:
-    """200 with `value` as JSON for one caller only (a token's own data): `private, no-store`."""
-    return keep_private(JSONResponse(to_jsonable(value)))
+def private_response(
+    value: Any, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    """`value` as JSON for one caller only (a token's own data): `private, no-store`."""
+    return keep_private(JSONResponse(to_jsonable(value), status_code, headers))
+
+
+# --- JSON request bodies (the write endpoints) ---------------------------------------------
+
+
+def invalid_field(name: str, rule: str) -> ApiError:
+    """422: the body parsed but a field breaks a rule; the message starts with its name."""
+    return ApiError(422, "invalid_field", f"{name} {rule}")
+
+
+async def json_object(request: Request) -> dict[str, Any]:
+    """The request body as a JSON object; 400 `bad_request` if it is anything else."""
+    try:
+        body = json.loads(await request.body())
+    except ValueError:
+        raise ApiError(400, "bad_request", "The body must be a JSON object.") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "bad_request", "The body must be a JSON object.")
+    return body
+
+
+def body_int(body: dict[str, Any], name: str, *, minimum: int, maximum: int) -> int:
+    value = body.get(name)
+    # bool is an int in Python, never in JSON.
+    if not isinstance(value, int) or isinstance(value, bool) or not minimum <= value <= maximum:
+        raise invalid_field(name, f"must be a whole number from {minimum} to {maximum}")
+    return value
+
+
+def body_text(body: dict[str, Any], name: str, *, max_length: int, min_length: int = 1) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not min_length <= len(value) <= max_length or "\x00" in value:
+        raise invalid_field(name, f"must be a string of {min_length} to {max_length} characters")
+    return value

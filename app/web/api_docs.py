@@ -79,7 +79,11 @@ def _operation(path: str, method: str, operation: JSON) -> JSON:
         {"status": status, "description": r["description"], "example": _example(r)}
         for status, r in operation["responses"].items()
     ]
+    body = operation.get("requestBody", {}).get("content", {}).get("application/json")
     return {
+        "body": None
+        if body is None
+        else {**_schema("body", body["schema"]), "example": _pretty(body["schema"].get("example"))},
         "id": operation["operationId"],
         "method": method.upper(),
         "path": path,

@@ -28,9 +28,20 @@ JSON = dict[str, Any]
 ERROR_CODES = {
     "invalid_parameter": "A query parameter is malformed or out of range (400); the message "
     "names it. Unknown parameters are ignored, never an error.",
-    "bad_request": "The request could not be understood (400).",
-    "not_found": "No such product, category or URL (404).",
-    "method_not_allowed": "The API is read-only: only GET and HEAD are answered (405).",
+    "bad_request": "The request could not be understood, e.g. a body that is not a JSON "
+    "object (400).",
+    "invalid_field": "A field of the JSON body is missing, of the wrong type or breaks a rule "
+    "(422); the message starts with its name.",
+    "not_found": "No such product, category, cart, order or URL (404). Another client's cart "
+    "and another account's order are not found either.",
+    "method_not_allowed": "The method is not answered at this URL (405).",
+    "unknown_variant": "The variant does not exist or is no longer sold (422).",
+    "sold_out": "The variant is sold out (409).",
+    "not_enough": "Fewer units are available than the cart would hold (409); the message says "
+    "how many.",
+    "empty_cart": "An order needs a cart with at least one line (409).",
+    "out_of_stock": "Items of the cart cannot be had in the quantity asked for (409); the "
+    "message names each one. Nothing was ordered.",
     "rate_limited": "Too many requests; wait `Retry-After` seconds and retry (429). With an "
     "access token, the limit counts every request of the token's client.",
     "missing_token": "The endpoint needs an access token and none was sent (401).",

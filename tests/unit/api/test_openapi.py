@@ -87,8 +87,9 @@ async def test_the_docs_page_shows_endpoints_schemas_and_error_codes(
     assert response.headers["content-type"].startswith("text/html")
     html = response.text
     for path, item in document()["paths"].items():
-        assert f"GET {path}</code>" in html
-        assert f'id="{item["get"]["operationId"]}"' in html
+        for method, operation in item.items():
+            assert f"{method.upper()} {path}</code>" in html
+            assert f'id="{operation["operationId"]}"' in html
     for name in document()["components"]["schemas"]:
         assert f'id="schema-{name}"' in html
     for code in ERROR_CODES:
