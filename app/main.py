@@ -39,6 +39,7 @@ from app.search import routes as search_routes
 from app.settings import Settings
 from app.web import errors, fragments, health
 from app.web import metrics as request_metrics
+from app.web import sessions as web_sessions
 from app.web.csrf import CsrfMiddleware
 from app.web.request_id import RequestIdMiddleware
 from app.web.security import SecurityHeadersMiddleware
@@ -94,7 +95,7 @@ def create_starlette(settings: Settings) -> Starlette:
         ],
         exception_handlers={
             HTTPException: errors.http_error,
-            account_routes.SignInRequired: account_routes.sign_in_first,
+            web_sessions.SignInRequired: web_sessions.sign_in_first,
             Exception: errors.server_error,
         },
         lifespan=lifespan,

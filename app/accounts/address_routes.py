@@ -10,10 +10,11 @@ from starlette.routing import Route
 
 from app.accounts import addresses
 from app.accounts.addresses import ADDRESS_FIELDS
-from app.accounts.routes import field, personal_form, render, require_account
 from app.accounts.validation import COUNTRIES, FieldError
 from app.db import transaction
 from app.web.caching import keep_private
+from app.web.forms import field, personal_form, render_personal
+from app.web.sessions import require_account
 
 
 def _form_context(values: dict[str, str], errors: dict[str, str], action: str) -> dict[str, object]:
@@ -23,7 +24,7 @@ def _form_context(values: dict[str, str], errors: dict[str, str], action: str) -
 async def new_address_page(request: Request) -> Response:
     session, _ = await require_account(request)
     context = _form_context({"country": "DE"}, {}, "/account/addresses/new")
-    return render(request, "accounts/address_form.html", context, session=session)
+    return render_personal(request, "accounts/address_form.html", context, session=session)
 
 
 async def edit_address_page(request: Request) -> Response:
@@ -35,7 +36,7 @@ async def edit_address_page(request: Request) -> Response:
         raise HTTPException(404)
     values = {name: str(getattr(address, name)) for name in ADDRESS_FIELDS}
     context = _form_context(values, {}, f"/account/addresses/{address_id}/edit")
-    return render(request, "accounts/address_form.html", context, session=session)
+    return render_personal(request, "accounts/address_form.html", context, session=session)
 
 
 async def save_address(request: Request) -> Response:
@@ -48,7 +49,7 @@ async def save_address(request: Request) -> Response:
             saved = await addresses.save_address(db, account.id or 0, values, address_id)
     except FieldError as error:
         context = _form_context(values, {error.field: error.message}, request.url.path)
-        return render(
+        return render_personal(
             request, "accounts/address_form.html", context, session=session, status_code=422
         )
     if saved is None:

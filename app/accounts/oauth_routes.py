@@ -22,11 +22,12 @@ from app.accounts.oauth_authorize import AuthorizationRequest, RedirectError, Un
 from app.accounts.oauth_errors import OAuthError, invalid_client, invalid_request
 from app.accounts.oauth_scopes import SCOPES
 from app.accounts.oauth_tokens import AccessClaims, InvalidToken
-from app.accounts.routes import personal_form, render, signed_in
 from app.db import transaction
 from app.web.bearer import verify_token
 from app.web.caching import keep_private
+from app.web.forms import personal_form, render_personal
 from app.web.security import content_security_policy
+from app.web.sessions import signed_in
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 _TOKEN_FIELDS = ("grant_type", "scope", "code", "redirect_uri", "code_verifier", "refresh_token")
@@ -146,7 +147,7 @@ def _to_signin(request: Request) -> Response:
 
 def _refused(request: Request, message: str) -> Response:
     context = {"message": message}
-    return render(request, "accounts/oauth_error.html", context, status_code=400)
+    return render_personal(request, "accounts/oauth_error.html", context, status_code=400)
 
 
 async def _checked(request: Request, items: list[tuple[str, str]]) -> AuthorizationRequest:
@@ -169,7 +170,7 @@ async def authorize_page(request: Request) -> Response:
     back_to = _form_action(asked.redirect_uri)
     context = {"asked": asked, "account": account, "scopes": scopes,
                "fields": asked.form_fields(), "back_to": back_to}  # fmt: skip
-    response = render(request, "accounts/oauth_consent.html", context, session=session)
+    response = render_personal(request, "accounts/oauth_consent.html", context, session=session)
     response.headers["Content-Security-Policy"] = content_security_policy([back_to])
     return response
 

@@ -11,15 +11,16 @@ from starlette.routing import Route
 
 from app.accounts import resets, sessions, signin
 from app.accounts import service as accounts
-from app.accounts.routes import field, render, too_many
+from app.accounts.routes import too_many
 from app.accounts.validation import FieldError, check_password
 from app.db import transaction
 from app.web import ratelimit
+from app.web.forms import field, render_personal
 from app.web.ratelimit import RateLimited
 
 
 async def request_page(request: Request) -> Response:
-    return render(request, "accounts/reset_request.html", {"email": "", "errors": {}})
+    return render_personal(request, "accounts/reset_request.html", {"email": "", "errors": {}})
 
 
 async def request_submit(request: Request) -> Response:
@@ -34,14 +35,14 @@ async def request_submit(request: Request) -> Response:
     link_prefix = f"{settings.site_url}/account/password-reset/"
     async with transaction(request.app.state.sessionmaker) as db:
         await resets.request_reset(db, request.app.state.redis, email, link_prefix)
-    return render(request, "accounts/reset_sent.html", {"email": email})
+    return render_personal(request, "accounts/reset_sent.html", {"email": email})
 
 
 async def new_password_page(request: Request) -> Response:
     token = request.path_params["token"]
     if not await resets.reset_link_works(request.app.state.redis, token):
-        return render(request, "accounts/reset_expired.html", {}, status_code=410)
-    return render(request, "accounts/reset_new.html", {"token": token, "errors": {}})
+        return render_personal(request, "accounts/reset_expired.html", {}, status_code=410)
+    return render_personal(request, "accounts/reset_new.html", {"token": token, "errors": {}})
 
 
 async def new_password_submit(request: Request) -> Response:
@@ -52,15 +53,15 @@ async def new_password_submit(request: Request) -> Response:
         check_password(password, "new_password")
     except FieldError as error:
         context = {"token": token, "errors": {error.field: error.message}}
-        return render(request, "accounts/reset_new.html", context, status_code=422)
+        return render_personal(request, "accounts/reset_new.html", context, status_code=422)
     redis = request.app.state.redis
     account_id = await resets.use_reset_link(redis, token)
     if account_id is None:
-        return render(request, "accounts/reset_expired.html", {}, status_code=410)
+        return render_personal(request, "accounts/reset_expired.html", {}, status_code=410)
     async with transaction(request.app.state.sessionmaker) as db:
         account = await accounts.get_account(db, account_id)
         if account is None:
-            return render(request, "accounts/reset_expired.html", {}, status_code=410)
+            return render_personal(request, "accounts/reset_expired.html", {}, status_code=410)
         await accounts.set_password(db, account, password)
     # Whoever knew the old password is signed out; the person resetting is signed in.
     await sessions.end_all_sessions(redis, account_id)

@@ -9,26 +9,27 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import quote
 
-from starlette.datastructures import FormData
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from app.accounts import addresses, sessions, signin, totp
 from app.accounts import service as accounts
-from app.accounts.models import UserAccount
-from app.accounts.sessions import Session
 from app.accounts.validation import FieldError
 from app.db import transaction
 from app.orders import service as orders
 from app.web import ratelimit
 from app.web.caching import keep_private
-from app.web.csrf import CsrfError, check_token, token_for
+from app.web.forms import field, personal_form, render_personal
 from app.web.ratelimit import Rate, RateLimited, limit_key
-from app.web.sessions import clear_session_cookie, current_session, remember
+from app.web.sessions import (
+    clear_session_cookie,
+    current_session,
+    remember,
+    require_account,
+    signed_in,
+)
 
 NOTICES = {
     "password": "Your password is changed.",
@@ -41,71 +42,13 @@ NOTICES = {
 }
 
 
-def field(form: FormData, name: str, max_length: int = 1000) -> str:
-    value = form.get(name, "")
-    return value[:max_length] if isinstance(value, str) else ""
-
-
-def render(
-    request: Request,
-    template: str,
-    context: dict[str, Any],
-    *,
-    session: Session | None = None,
-    status_code: int = 200,
-) -> Response:
-    if session is not None:
-        context["csrf_token"] = token_for(str(request.app.state.settings.secret_key), session)
-    response: Response = request.app.state.templates.TemplateResponse(
-        request, template, context, status_code=status_code
-    )
-    return keep_private(response)
-
-
-class SignInRequired(Exception):
-    """A personal page asked for by someone not signed in: `sign_in_first` answers it."""
-
-
-async def sign_in_first(request: Request, exc: Exception) -> Response:
-    """Off to the sign-in page, coming back here afterwards (registered in app/main.py)."""
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return keep_private(RedirectResponse(f"/account/login?next={quote(target)}", status_code=303))
-
-
-async def signed_in(request: Request) -> tuple[Session, UserAccount] | None:
-    session = await current_session(request)
-    if session is None or session.account_id is None:
-        return None
-    async with transaction(request.app.state.sessionmaker) as db:
-        account = await accounts.get_account(db, session.account_id)
-    return (session, account) if account is not None else None
-
-
-async def require_account(request: Request) -> tuple[Session, UserAccount]:
-    """The signed-in person's session and account; raises SignInRequired otherwise."""
-    found = await signed_in(request)
-    if found is None:
-        raise SignInRequired
-    return found
-
-
-async def personal_form(request: Request, session: Session) -> FormData:
-    """The posted form of a personal page, after its CSRF token is checked (403 if wrong)."""
-    form = await request.form()
-    try:
-        check_token(request, session, form)
-    except CsrfError:
-        raise HTTPException(403, "This form has expired: reload the page and try again.") from None
-    return form
-
-
 def too_many(request: Request, template: str, context: dict[str, Any], wait: int) -> Response:
     minutes = max(1, round(wait / 60))
     context["errors"] = {
         "form": f"Too many attempts. Please wait {minutes} minute{'s' if minutes > 1 else ''} "
         "and try again."
     }
-    response = render(request, template, context, status_code=429)
+    response = render_personal(request, template, context, status_code=429)
     response.headers["Retry-After"] = str(wait)
     return response
 
@@ -123,7 +66,7 @@ async def account_home(request: Request) -> Response:
         history = await orders.list_account_orders(db, account.id or 0)
     notice = NOTICES.get(request.query_params.get("done", ""))
     context = {"account": account, "addresses": saved, "notice": notice, "orders": history}
-    return render(request, "accounts/account.html", context, session=session)
+    return render_personal(request, "accounts/account.html", context, session=session)
 
 
 def login_context(request: Request, next_path: str, email: str = "") -> dict[str, Any]:
@@ -139,7 +82,7 @@ def login_context(request: Request, next_path: str, email: str = "") -> dict[str
 
 async def login_page(request: Request) -> Response:
     next_path = signin.safe_next(request.query_params.get("next"), "")
-    return render(request, "accounts/login.html", login_context(request, next_path))
+    return render_personal(request, "accounts/login.html", login_context(request, next_path))
 
 
 async def login_submit(request: Request) -> Response:
@@ -158,7 +101,7 @@ async def login_submit(request: Request) -> Response:
         await signin.record_failure(request, email)
         # One message whether or not the address has an account.
         context["errors"] = {"form": "That e-mail address and password do not match an account."}
-        return render(request, "accounts/login.html", context, status_code=422)
+        return render_personal(request, "accounts/login.html", context, status_code=422)
     return await signin.complete_signin(request, account, next_path)
 
 
@@ -166,7 +109,7 @@ async def code_page(request: Request) -> Response:
     session = await current_session(request)
     if session is None or "totp_account" not in session.data:
         return keep_private(RedirectResponse("/account/login", status_code=303))
-    return render(request, "accounts/code.html", {"errors": {}}, session=session)
+    return render_personal(request, "accounts/code.html", {"errors": {}}, session=session)
 
 
 async def code_submit(request: Request) -> Response:
@@ -190,7 +133,7 @@ async def code_submit(request: Request) -> Response:
         return keep_private(RedirectResponse("/account/login", status_code=303))
     if not totp.verify_code(account.totp_secret, field(form, "code", 20)):
         errors = {"code": "That code is not right. Use the newest code from your app."}
-        return render(
+        return render_personal(
             request, "accounts/code.html", {"errors": errors}, session=session, status_code=422
         )
     next_path = session.data.get("next", "/admin")
@@ -224,7 +167,7 @@ async def register_page(request: Request) -> Response:
         "errors": {},
         "next": signin.safe_next(request.query_params.get("next"), ""),
     }
-    return render(request, "accounts/register.html", context)
+    return render_personal(request, "accounts/register.html", context)
 
 
 async def register_submit(request: Request) -> Response:
@@ -244,7 +187,7 @@ async def register_submit(request: Request) -> Response:
             )
     except FieldError as error:
         context["errors"] = {error.field: error.message}
-        return render(request, "accounts/register.html", context, status_code=422)
+        return render_personal(request, "accounts/register.html", context, status_code=422)
     return await signin.finish_signin(request, await current_session(request), account, next_path)
 
 
@@ -254,7 +197,7 @@ async def register_submit(request: Request) -> Response:
 async def password_page(request: Request) -> Response:
     session, account = await require_account(request)
     context = {"account": account, "errors": {}}
-    return render(request, "accounts/password.html", context, session=session)
+    return render_personal(request, "accounts/password.html", context, session=session)
 
 
 async def password_submit(request: Request) -> Response:
@@ -267,7 +210,9 @@ async def password_submit(request: Request) -> Response:
             )
     except FieldError as error:
         context = {"account": account, "errors": {error.field: error.message}}
-        return render(request, "accounts/password.html", context, session=session, status_code=422)
+        return render_personal(
+            request, "accounts/password.html", context, session=session, status_code=422
+        )
     # A privilege change: every other session ends, this one gets a new token.
     await sessions.end_all_sessions(request.app.state.redis, account.id or 0)
     return await signin.finish_signin(request, None, account, "/account?done=password")
@@ -276,7 +221,7 @@ async def password_submit(request: Request) -> Response:
 async def email_page(request: Request) -> Response:
     session, account = await require_account(request)
     context = {"account": account, "errors": {}, "email": account.email}
-    return render(request, "accounts/email.html", context, session=session)
+    return render_personal(request, "accounts/email.html", context, session=session)
 
 
 async def email_submit(request: Request) -> Response:
@@ -288,7 +233,9 @@ async def email_submit(request: Request) -> Response:
             await accounts.change_email(db, account.id or 0, field(form, "password"), new_email)
     except FieldError as error:
         context = {"account": account, "errors": {error.field: error.message}, "email": new_email}
-        return render(request, "accounts/email.html", context, session=session, status_code=422)
+        return render_personal(
+            request, "accounts/email.html", context, session=session, status_code=422
+        )
     return keep_private(RedirectResponse("/account?done=email", status_code=303))
 
 
@@ -309,7 +256,7 @@ async def export(request: Request) -> Response:
 
 async def delete_page(request: Request) -> Response:
     session, account = await require_account(request)
-    return render(
+    return render_personal(
         request, "accounts/delete.html", {"account": account, "errors": {}}, session=session
     )
 
@@ -322,10 +269,12 @@ async def delete_submit(request: Request) -> Response:
             await accounts.erase_account(db, account.id or 0, field(form, "password"))
     except FieldError as error:
         context = {"account": account, "errors": {error.field: error.message}}
-        return render(request, "accounts/delete.html", context, session=session, status_code=422)
+        return render_personal(
+            request, "accounts/delete.html", context, session=session, status_code=422
+        )
     await sessions.end_all_sessions(request.app.state.redis, account.id or 0)
     remember(request, None)
-    response = render(request, "accounts/deleted.html", {})
+    response = render_personal(request, "accounts/deleted.html", {})
     return clear_session_cookie(request, response)
 
 

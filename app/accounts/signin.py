@@ -18,7 +18,7 @@ from app.cart import service as cart
 from app.db import transaction
 from app.web import ratelimit
 from app.web.ratelimit import Rate, RateLimited, limit_key
-from app.web.sessions import current_session, remember, set_session_cookie
+from app.web.sessions import CART_TOKEN_KEY, current_session, remember, set_session_cookie
 
 # Long enough for an OAuth authorize URL with its parameters (docs/oauth.md).
 MAX_NEXT = 2000
@@ -80,12 +80,14 @@ async def finish_signin(
             old.data.pop(key, None)
     # The cart the visitor filled as a guest joins the account's cart.
     async with transaction(request.app.state.sessionmaker) as db:
-        cart_token = await cart.adopt_cart(db, old.data.get("cart") if old else None, account.id)
+        cart_token = await cart.adopt_cart(
+            db, old.data.get(CART_TOKEN_KEY) if old else None, account.id
+        )
     session = await sessions.sign_in(
         request.app.state.redis, old, account.id, staff=account.is_staff
     )
-    if cart_token is not None and session.data.get("cart") != cart_token:
-        session.data["cart"] = cart_token
+    if cart_token is not None and session.data.get(CART_TOKEN_KEY) != cart_token:
+        session.data[CART_TOKEN_KEY] = cart_token
         await sessions.save_session(request.app.state.redis, session)
     remember(request, session)
     default = "/admin" if account.is_staff else "/account"

@@ -16,11 +16,12 @@ from app.accounts import audit
 from app.accounts import service as accounts
 from app.accounts.models import UserAccount
 from app.accounts.permissions import ROLES, PermissionDenied, has_permission, permissions_of
-from app.accounts.routes import field, personal_form, render, signed_in
 from app.accounts.sessions import Session
 from app.accounts.validation import FieldError
 from app.db import transaction
 from app.web.caching import keep_private
+from app.web.forms import field, personal_form, render_personal
+from app.web.sessions import signed_in
 
 
 async def _staff(request: Request) -> tuple[Session, UserAccount]:
@@ -46,7 +47,9 @@ async def _page(
         "errors": errors,
         "notice": "The role is changed." if request.query_params.get("done") == "role" else None,
     }
-    return render(request, "admin/landing.html", context, session=session, status_code=status)
+    return render_personal(
+        request, "admin/landing.html", context, session=session, status_code=status
+    )
 
 
 async def landing(request: Request) -> Response:

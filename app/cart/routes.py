@@ -21,14 +21,12 @@ from app.db import transaction
 from app.web.caching import keep_private
 from app.web.htmx import is_fragment_request, render
 from app.web.params import whole_number
-from app.web.sessions import current_session, set_session_cookie
-
-CART_KEY = "cart"  # the session data key holding the cart token
+from app.web.sessions import CART_TOKEN_KEY, current_session, set_session_cookie
 
 
 async def _cart_token(request: Request) -> str | None:
     session = await current_session(request)
-    return session.data.get(CART_KEY) if session else None
+    return session.data.get(CART_TOKEN_KEY) if session else None
 
 
 async def _quantity(request: Request) -> tuple[int, int]:
@@ -103,9 +101,9 @@ async def _remember_cart(request: Request, response: Response, token: str) -> Re
     redis = request.app.state.redis
     session = await current_session(request)
     if session is None:
-        session = await sessions.start_session(redis, data={CART_KEY: token})
+        session = await sessions.start_session(redis, data={CART_TOKEN_KEY: token})
     else:
-        session.data[CART_KEY] = token
+        session.data[CART_TOKEN_KEY] = token
         await sessions.save_session(redis, session)
     return set_session_cookie(request, response, session)
 

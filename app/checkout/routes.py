@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from starlette.datastructures import FormData
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -33,11 +31,10 @@ from app.db import transaction
 from app.orders.vouchers import VoucherRefused
 from app.payments import service as payments
 from app.web.caching import keep_private
-from app.web.csrf import CsrfError, check_token, token_for
+from app.web.forms import field, personal_form, render_personal
 from app.web.params import whole_number
-from app.web.sessions import current_session
+from app.web.sessions import CART_TOKEN_KEY, current_session
 
-CART_KEY = "cart"  # where the cart keeps its token in the session (app/cart/routes.py)
 ORDERS_KEY = "orders"  # order numbers placed in this session, for guests to see them
 KEEP_ORDERS = 20
 
@@ -52,33 +49,19 @@ class Visit:
 
 async def _visit(request: Request) -> Visit | None:
     session = await current_session(request)
-    if session is None or not session.data.get(CART_KEY):
+    if session is None or not session.data.get(CART_TOKEN_KEY):
         return None
     account = None
     if session.account_id is not None:
         async with transaction(request.app.state.sessionmaker) as db:
             account = await accounts.get_account(db, session.account_id)
     state = CheckoutState.load(session.data.get(SESSION_KEY))
-    return Visit(session, state, session.data.get(CART_KEY), account)
+    return Visit(session, state, session.data.get(CART_TOKEN_KEY), account)
 
 
 async def _save(request: Request, visit: Visit) -> None:
     visit.session.data[SESSION_KEY] = visit.state.dump()
     await sessions.save_session(request.app.state.redis, visit.session)
-
-
-async def _form(request: Request, visit: Visit) -> FormData:
-    form = await request.form()
-    try:
-        check_token(request, visit.session, form)
-    except CsrfError:
-        raise HTTPException(403, "This form has expired: reload the page and try again.") from None
-    return form
-
-
-def _text(form: FormData, name: str, max_length: int = 200) -> str:
-    value = form.get(name, "")
-    return value[:max_length] if isinstance(value, str) else ""
 
 
 def _go(path: str) -> Response:
@@ -88,13 +71,8 @@ def _go(path: str) -> Response:
 def _page(
     request: Request, visit: Visit, template: str, context: dict[str, Any], status: int = 200
 ) -> Response:
-    secret = str(request.app.state.settings.secret_key)
-    context |= {"csrf_token": token_for(secret, visit.session), "state": visit.state,
-                "account": visit.account, "title": "Checkout"}  # fmt: skip
-    response: Response = request.app.state.templates.TemplateResponse(
-        request, template, context, status_code=status
-    )
-    return keep_private(response)
+    context |= {"state": visit.state, "account": visit.account, "title": "Checkout"}
+    return render_personal(request, template, context, session=visit.session, status_code=status)
 
 
 # --- step 1: e-mail and shipping address ----------------------------------------------------
@@ -124,10 +102,10 @@ async def details_submit(request: Request) -> Response:
     visit = await _visit(request)
     if visit is None:
         return _go("/cart")
-    form = await _form(request, visit)
-    values = {name: _text(form, name) for name in (*ADDRESS_FIELDS, "email")}
+    form = await personal_form(request, visit.session)
+    values = {name: field(form, name) for name in (*ADDRESS_FIELDS, "email")}
     try:
-        address = await _saved_address(request, visit, _text(form, "saved_address", 12))
+        address = await _saved_address(request, visit, field(form, "saved_address", 12))
         email, cleaned = checkout.clean_details(values["email"], address or values)
     except FieldError as error:
         return await _details(request, visit, values, {error.field: error.message})
@@ -175,7 +153,7 @@ async def shipping_submit(request: Request) -> Response:
     visit = await _visit(request)
     if visit is None or not visit.state.has_details:
         return _go("/checkout")
-    method = _text(await _form(request, visit), "shipping", 20)
+    method = field(await personal_form(request, visit.session), "shipping", 20)
     if method not in SHIPPING_METHODS:
         return await _shipping(request, visit, {"shipping": "Please choose how to ship."})
     visit.state.shipping = method
@@ -217,14 +195,14 @@ async def voucher_submit(request: Request) -> Response:
     visit = await _visit(request)
     if visit is None:
         return _go("/cart")
-    form = await _form(request, visit)
+    form = await personal_form(request, visit.session)
     if form.get("remove"):
         visit.state.voucher = ""
     else:
         try:
             async with transaction(request.app.state.sessionmaker) as db:
                 visit.state.voucher = await checkout.check_voucher_for_cart(
-                    db, visit.cart_token, _text(form, "code", 60), datetime.now(UTC)
+                    db, visit.cart_token, field(form, "code", 60), datetime.now(UTC)
                 )
         except VoucherRefused as refused:
             return await _review(request, visit, {"voucher": refused.message})
@@ -238,15 +216,15 @@ async def place_order(request: Request) -> Response:
     visit = await _visit(request)
     if visit is None:
         return _go("/cart")
-    form = await _form(request, visit)
-    key = _text(form, "key", 64)
+    form = await personal_form(request, visit.session)
+    key = field(form, "key", 64)
     if len(key) < 16:
         return await _review(request, visit, {"form": "Please place the order from this page."})
     try:
         async with transaction(request.app.state.sessionmaker) as db:
             placed = await checkout.place_order(
                 db, cart_token=visit.cart_token, state=visit.state, key=key,
-                expected_total_minor=whole_number(_text(form, "total", 12), 0, 10**11),
+                expected_total_minor=whole_number(field(form, "total", 12), 0, 10**11),
                 account_id=visit.session.account_id, settings=request.app.state.settings,
                 now=datetime.now(UTC),
             )  # fmt: skip
@@ -254,8 +232,8 @@ async def place_order(request: Request) -> Response:
         context = {"problems": unavailable.problems}
         return _page(request, visit, "checkout/unavailable.html", context, 422)
     except (CheckoutError, VoucherRefused) as refused:
-        field = "voucher" if isinstance(refused, VoucherRefused) else "form"
-        return await _review(request, visit, {field: refused.message})
+        where = "voucher" if isinstance(refused, VoucherRefused) else "form"
+        return await _review(request, visit, {where: refused.message})
     await _remember_order(request, visit, placed.order.number)
     target = placed.payment.redirect_url if placed.payment else None
     return _go(target or f"/orders/{placed.order.number}")

@@ -10,16 +10,16 @@ from app.accounts import service as accounts
 from app.cart import service as cart
 from app.db import transaction
 from app.web.caching import keep_private
-from app.web.sessions import current_session, signed_in_account_id
+from app.web.sessions import CART_TOKEN_KEY, current_session, signed_in_account_id
 
 
 async def cart_badge(request: Request) -> Response:
     """How many items are in the visitor's cart. Reads the session; never starts one."""
     count = 0
     session = await current_session(request)
-    if session is not None and session.data.get("cart"):
+    if session is not None and session.data.get(CART_TOKEN_KEY):
         async with transaction(request.app.state.sessionmaker) as db:
-            count = await cart.count_items(db, session.data["cart"])
+            count = await cart.count_items(db, session.data[CART_TOKEN_KEY])
     templates = request.app.state.templates
     response: Response = templates.TemplateResponse(
         request, "partials/_cart_badge.html", {"count": count}

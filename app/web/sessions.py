@@ -7,13 +7,20 @@ cacheable one (the edge contract in DESIGN.md).
 
 from __future__ import annotations
 
-from starlette.requests import Request
-from starlette.responses import Response
+from urllib.parse import quote
 
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from app.accounts import service as accounts
 from app.accounts import sessions
+from app.accounts.models import UserAccount
 from app.accounts.sessions import Session
+from app.db import transaction
+from app.web.caching import keep_private
 
 COOKIE = "edgecart_session"
+CART_TOKEN_KEY = "cart"  # noqa: S105  (the session data key holding the cart token)
 _LOADED = "edgecart_session_loaded"
 
 
@@ -60,3 +67,30 @@ def clear_session_cookie(request: Request, response: Response) -> Response:
     )
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+class SignInRequired(Exception):
+    """A personal page asked for by someone not signed in: `sign_in_first` answers it."""
+
+
+async def sign_in_first(request: Request, exc: Exception) -> Response:
+    """Off to the sign-in page, coming back here afterwards (registered in app/main.py)."""
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return keep_private(RedirectResponse(f"/account/login?next={quote(target)}", status_code=303))
+
+
+async def signed_in(request: Request) -> tuple[Session, UserAccount] | None:
+    session = await current_session(request)
+    if session is None or session.account_id is None:
+        return None
+    async with transaction(request.app.state.sessionmaker) as db:
+        account = await accounts.get_account(db, session.account_id)
+    return (session, account) if account is not None else None
+
+
+async def require_account(request: Request) -> tuple[Session, UserAccount]:
+    """The signed-in person's session and account; raises SignInRequired otherwise."""
+    found = await signed_in(request)
+    if found is None:
+        raise SignInRequired
+    return found
