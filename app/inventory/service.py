@@ -124,16 +124,7 @@ async def reserve(
     comes whole from one warehouse, the first by priority that has enough. Raises OutOfStock
     for the first line that cannot be held; the caller's transaction then rolls back."""
     for line in sorted(lines, key=lambda line: line.variant_id):  # one lock order: no deadlocks
-        before = (await stock_for_variants(session, [line.variant_id]))[line.variant_id]
-        warehouse_id = None
-        for _ in range(_RESERVE_ATTEMPTS):
-            params = {"variant_id": line.variant_id, "quantity": line.quantity}
-            warehouse_id = (await session.execute(_RESERVE, params)).scalar_one_or_none()
-            if warehouse_id is not None:
-                break
-        if warehouse_id is None:
-            available = (await stock_for_variants(session, [line.variant_id]))[line.variant_id]
-            raise OutOfStock(line.variant_id, available)
+        warehouse_id = await _hold(session, line)
         await session.execute(
             text(
                 "INSERT INTO stock_reservation (reference, variant_id, warehouse_id, quantity, "
@@ -145,7 +136,24 @@ async def reserve(
         await _record(
             session, line.variant_id, warehouse_id, 0, line.quantity, "reserve", reference, actor
         )
-        await _announce(session, line.variant_id, before, before - line.quantity)
+        # Read after the UPDATE, whose row lock orders concurrent sales: the status announced
+        # is the one this sale caused, not one guessed from a stale read.
+        after = (await stock_for_variants(session, [line.variant_id]))[line.variant_id]
+        await _announce(session, line.variant_id, after + line.quantity, after)
+
+
+async def _hold(session: AsyncSession, line: Line) -> int:
+    """Reserve the line in one warehouse; its id. A miss is looked at again only while enough
+    is available in all (a concurrent sale moved the best warehouse), else OutOfStock."""
+    params = {"variant_id": line.variant_id, "quantity": line.quantity}
+    for _ in range(_RESERVE_ATTEMPTS):
+        warehouse_id = (await session.execute(_RESERVE, params)).scalar_one_or_none()
+        if warehouse_id is not None:
+            return int(warehouse_id)
+        available = (await stock_for_variants(session, [line.variant_id]))[line.variant_id]
+        if available < line.quantity:
+            raise OutOfStock(line.variant_id, available)
+    raise OutOfStock(line.variant_id, available)
 
 
 async def _settle(
@@ -165,7 +173,6 @@ async def _settle(
     )
     rows = sorted(held.all())
     for variant_id, warehouse_id, quantity in rows:
-        before = (await stock_for_variants(session, [variant_id]))[variant_id]
         await session.execute(
             text(
                 "UPDATE stock_level SET reserved = reserved - :quantity, "
@@ -180,7 +187,8 @@ async def _settle(
             session, variant_id, warehouse_id, on_hand_change, -quantity, reason, reference, actor
         )
         if not sold:
-            await _announce(session, variant_id, before, before + quantity)
+            after = (await stock_for_variants(session, [variant_id]))[variant_id]
+            await _announce(session, variant_id, after - quantity, after)
     return len(rows)
 
 
