@@ -1,5 +1,6 @@
 """The test harness: real PostgreSQL, Redis, an SMTP sink, Varnish and hypercorn on free
-loopback ports, and arq worker processes for the tests that ask for one.
+loopback ports, and arq worker processes: one beside each live server, and one for each test
+that asks for `worker`.
 
 Session scope starts the servers once in private temporary directories and builds two template
 databases (migrated-and-empty, and seeded). Each test gets its own clone and its own Redis
@@ -48,10 +49,13 @@ from app.workers.heartbeat import HEARTBEAT_KEY
 SEEDED_PRODUCTS = 60
 EMPTY_TEMPLATE = "tpl_empty"
 SEEDED_TEMPLATE = "tpl_seeded"
-# Redis database 0 belongs to the live servers; tests take turns at the other fifteen, each
-# emptied before use. arq job ids restart with every cloned database ("outbox:1"), so a test
-# must not find the jobs of the one before.
+# Tests take turns at Redis databases 1-15, each emptied before use. arq job ids restart with
+# every cloned database ("outbox:1"), so a test must not find the jobs of the one before. The
+# live servers of the browser tests hold 16-31, one each for as long as they run: each has its
+# own arq worker, which must neither take another shop's jobs nor count its heartbeat.
 _TEST_REDIS_DATABASES = itertools.cycle(range(1, 16))
+REDIS_DATABASES = 32
+_FREE_LIVE_REDIS_DATABASES = list(range(16, REDIS_DATABASES))
 
 
 @pytest.fixture(scope="session")
@@ -77,7 +81,7 @@ def postgres(workdir: Path) -> Iterator[LocalPostgres]:
 
 @pytest.fixture(scope="session")
 def redis_server(workdir: Path) -> Iterator[LocalRedis]:
-    server = LocalRedis(workdir / "redis", free_port())
+    server = LocalRedis(workdir / "redis", free_port(), databases=REDIS_DATABASES)
     server.start()
     yield server
     server.stop()
@@ -329,32 +333,61 @@ def serve_seeded_shop(
     static_dir: Path,
     media_dir: Path,
     *,
+    mail_sink: LocalMailSink,
     port: int | None = None,
     **extra_env: str,
 ) -> Iterator[str]:
-    """hypercorn on a free port (or `port`) serving its own clone of the seeded database, as in
-    production."""
+    """hypercorn on a free port (or `port`) and an arq worker, serving their own clone of the
+    seeded database, as in production.
+
+    The shop has a Redis database of its own (16-31), mails to the session's `mail_sink`, and
+    its `SITE_URL` is its own address (unless `extra_env` says otherwise), so the links in its
+    mail lead back to it. Ready once hypercorn listens and the worker's heartbeat is in Redis.
+    """
     name = f"live_{uuid.uuid4().hex[:8]}"
     postgres.create_database(name, template=SEEDED_TEMPLATE)
     port = port or free_port()
+    url = f"http://127.0.0.1:{port}"
+    redis_url = _take_live_redis(redis_server)
     env = {
         **os.environ,
         "EDGECART_ENV": "test",
         "DATABASE_URL": postgres.url(name),
-        "REDIS_URL": redis_server.url,
+        "REDIS_URL": redis_url,
+        "SMTP_URL": mail_sink.url,
+        "SITE_URL": url,
         "STATIC_DIR": str(static_dir),
         "MEDIA_DIR": str(media_dir),
         **extra_env,
     }
-    process = start_web("127.0.0.1", port, env)
-    url = f"http://127.0.0.1:{port}"
+    processes: list[subprocess.Popen[bytes]] = []
     LIVE_DATABASES[url] = postgres.url(name)
     try:
+        processes.append(start_web("127.0.0.1", port, env))
+        processes.append(start_worker(env))
         wait_for_port(port, 30, "hypercorn")
+        _wait_for_heartbeat(redis_url, processes[1])
         yield url
     finally:
-        stop_process(process)
+        for process in reversed(processes):
+            stop_process(process)
         del LIVE_DATABASES[url]
+        _FREE_LIVE_REDIS_DATABASES.append(int(redis_url.rsplit("/", 1)[1]))
+
+
+def _take_live_redis(redis_server: LocalRedis) -> str:
+    """An emptied Redis database of its own for a live server."""
+    if not _FREE_LIVE_REDIS_DATABASES:
+        raise RuntimeError(
+            f"more than {REDIS_DATABASES - 16} live servers at once: raise REDIS_DATABASES"
+        )
+    url = f"redis://127.0.0.1:{redis_server.port}/{_FREE_LIVE_REDIS_DATABASES.pop(0)}"
+    client = sync_redis.Redis.from_url(url)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+    return url
 
 
 @pytest.fixture(scope="session")
@@ -364,9 +397,10 @@ def live_server(
     redis_server: LocalRedis,
     static_dir: Path,
     media_dir: Path,
+    mail_sink: LocalMailSink,
 ) -> Iterator[str]:
-    """The seeded shop served by hypercorn, for the browser tests."""
-    yield from serve_seeded_shop(postgres, redis_server, static_dir, media_dir)
+    """The seeded shop served by hypercorn, with its worker, for the browser tests."""
+    yield from serve_seeded_shop(postgres, redis_server, static_dir, media_dir, mail_sink=mail_sink)
 
 
 @pytest.fixture(scope="session")

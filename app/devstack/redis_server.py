@@ -15,6 +15,7 @@ from app.devstack.ports import require_free_port, wait_for_port
 class LocalRedis:
     directory: Path
     port: int
+    databases: int = 16  # Redis's own default; the test harness asks for more
     process: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
     @property
@@ -43,6 +44,8 @@ class LocalRedis:
                 str(log),
                 "--daemonize",
                 "no",
+                "--databases",
+                str(self.databases),
             ],
             stdin=subprocess.DEVNULL,
             start_new_session=True,

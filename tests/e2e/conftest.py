@@ -23,6 +23,7 @@ from playwright.sync_api import (
     Response,
 )
 
+from app.devstack.mailsink import LocalMailSink
 from app.devstack.oidc import LocalOidcProvider
 from app.devstack.postgres import LocalPostgres
 from app.devstack.redis_server import LocalRedis
@@ -97,11 +98,17 @@ def paged_server(
     redis_server: LocalRedis,
     static_dir: Path,
     media_dir: Path,
+    mail_sink: LocalMailSink,
 ) -> Iterator[str]:
     """A second live shop showing 4 products a page: the 60 demo products fill no category
     past one page of the default 24, so pagination needs a smaller page to be seen at all."""
     yield from serve_seeded_shop(
-        postgres, redis_server, static_dir, media_dir, PAGE_SIZE=str(SMALL_PAGE)
+        postgres,
+        redis_server,
+        static_dir,
+        media_dir,
+        mail_sink=mail_sink,
+        PAGE_SIZE=str(SMALL_PAGE),
     )
 
 
@@ -112,6 +119,7 @@ def oidc_shop(
     redis_server: LocalRedis,
     static_dir: Path,
     media_dir: Path,
+    mail_sink: LocalMailSink,
     oidc_provider: LocalOidcProvider,
     oidc_shop_port: int,
 ) -> Iterator[str]:
@@ -121,6 +129,7 @@ def oidc_shop(
         redis_server,
         static_dir,
         media_dir,
+        mail_sink=mail_sink,
         port=oidc_shop_port,
         SITE_URL=f"http://127.0.0.1:{oidc_shop_port}",
         **oidc_provider.app_env(),
