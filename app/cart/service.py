@@ -23,6 +23,8 @@ from app.inventory import service as inventory
 
 MAX_QUANTITY = 99
 KEEP_DAYS = 30
+# Why a line cannot be bought as it stands, or what changed since it was added.
+PROBLEMS = ("sold_out", "not_enough", "price_changed")
 
 
 class CartError(ValueError):
@@ -48,6 +50,8 @@ class CartLineView:
     available: int
     # What changed since the shopper added it, in words; None when all is well.
     note: str | None = None
+    # The same as a stable code (PROBLEMS) for API clients; None when all is well.
+    problem: str | None = None
 
     @property
     def total_minor(self) -> int:
@@ -64,6 +68,7 @@ class CartView:
     lines: list[CartLineView] = field(default_factory=list)
     # Lines of products that no longer exist: shown once, then gone from the cart.
     removed: list[str] = field(default_factory=list)
+    removed_variant_ids: list[int] = field(default_factory=list)
 
     @property
     def count(self) -> int:
@@ -122,13 +127,7 @@ async def add_line(session: AsyncSession, token: str | None, variant_id: int, qu
     assert cart.id is not None
     line = await session.get(CartLine, (cart.id, variant_id))
     wanted = quantity + (line.quantity if line else 0)
-    available = (await inventory.stock_for_variants(session, [variant_id]))[variant_id]
-    if available <= 0:
-        raise CartError("sold_out", "Sorry, this is sold out.")
-    if wanted > min(available, MAX_QUANTITY):
-        have = f" You have {line.quantity} in your cart already." if line else ""
-        limit = min(available, MAX_QUANTITY)
-        raise CartError("not_enough", f"Only {limit} available.{have}")
+    await _check_stock(session, variant_id, wanted, line.quantity if line else None)
     if line is None:
         price = offers[variant_id].price_minor
         session.add(CartLine(cart_id=cart.id, variant_id=variant_id, quantity=wanted,
@@ -139,34 +138,59 @@ async def add_line(session: AsyncSession, token: str | None, variant_id: int, qu
     return cart.token
 
 
-async def set_quantity(
-    session: AsyncSession, token: str | None, variant_id: int, quantity: int
+async def _check_stock(
+    session: AsyncSession, variant_id: int, wanted: int, have: int | None
 ) -> None:
-    """Change a line's quantity; 0 removes it. The cart view says if stock falls short."""
+    """CartError unless `wanted` units of the variant can be had (`have`: already in the cart)."""
+    available = (await inventory.stock_for_variants(session, [variant_id]))[variant_id]
+    if available <= 0:
+        raise CartError("sold_out", "Sorry, this is sold out.")
+    if wanted > min(available, MAX_QUANTITY):
+        already = f" You have {have} in your cart already." if have else ""
+        limit = min(available, MAX_QUANTITY)
+        raise CartError("not_enough", f"Only {limit} available.{already}")
+
+
+async def set_quantity(
+    session: AsyncSession, token: str | None, variant_id: int, quantity: int, *,
+    strict: bool = False,
+) -> None:  # fmt: skip
+    """Change a line's quantity; 0 removes it. The cart view says if stock falls short.
+
+    `strict` (the API) refuses instead: a quantity over what is in stock, a product no longer
+    sold, and a line that is not in the cart even when removing it.
+    """
     cart = await find_cart(session, token)
     if cart is None or cart.id is None:
         raise CartError("no_cart", "Your cart is empty.")
     if quantity == 0:
-        await remove_line(session, token, variant_id)
+        if not await remove_line(session, token, variant_id) and strict:
+            raise CartError("no_line", "That item is not in your cart any more.")
         return
     _check_quantity(quantity)
     line = await session.get(CartLine, (cart.id, variant_id))
     if line is None:
         raise CartError("no_line", "That item is not in your cart any more.")
+    if strict:
+        if variant_id not in await catalog.list_variant_offers(session, [variant_id]):
+            raise CartError("unknown_variant", "That product is no longer available.")
+        await _check_stock(session, variant_id, quantity, None)
     line.quantity = quantity
     await _touch(session, cart)
 
 
-async def remove_line(session: AsyncSession, token: str | None, variant_id: int) -> None:
+async def remove_line(session: AsyncSession, token: str | None, variant_id: int) -> bool:
+    """Remove the variant's line; False when the cart had no such line."""
     cart = await find_cart(session, token)
     if cart is None:
-        return
-    await session.execute(
+        return False
+    removed = await session.execute(
         delete(CartLine).where(
             col(CartLine.cart_id) == cart.id, col(CartLine.variant_id) == variant_id
         )
     )
     await _touch(session, cart)
+    return bool(removed.rowcount)  # type: ignore[attr-defined]
 
 
 async def view_cart(session: AsyncSession, token: str | None) -> CartView:
@@ -182,31 +206,32 @@ async def view_cart(session: AsyncSession, token: str | None) -> CartView:
     ids = [line.variant_id for line in lines]
     offers = await catalog.list_variant_offers(session, ids)
     stock = await inventory.stock_for_variants(session, ids)
-    views, removed = [], []
+    views, removed, removed_ids = [], [], []
     for line in lines:
         offer = offers.get(line.variant_id)
         if offer is None:
             removed.append("An item (SKU no longer sold)")
+            removed_ids.append(line.variant_id)
             await session.delete(line)
             continue
         views.append(_line_view(line, offer, stock[line.variant_id]))
-    return CartView(token=cart.token, lines=views, removed=removed)
+    return CartView(token=cart.token, lines=views, removed=removed, removed_variant_ids=removed_ids)
 
 
 def _line_view(line: CartLine, offer: catalog.VariantOffer, available: int) -> CartLineView:
-    note = None
+    note = problem = None
     if available <= 0:
-        note = "Sold out since you added it: remove it to check out."
+        note, problem = "Sold out since you added it: remove it to check out.", "sold_out"
     elif line.quantity > available:
-        note = f"Only {available} left: lower the quantity to check out."
+        note, problem = f"Only {available} left: lower the quantity to check out.", "not_enough"
     elif offer.price_minor != line.seen_price_minor:
         direction = "down" if offer.price_minor < line.seen_price_minor else "up"
-        note = f"The price has gone {direction} since you added it."
+        note, problem = f"The price has gone {direction} since you added it.", "price_changed"
     return CartLineView(
         variant_id=line.variant_id, product_slug=offer.product_slug,
         product_title=offer.product_title, variant_title=offer.variant_title, sku=offer.sku,
         image=offer.image, quantity=line.quantity, unit_price_minor=offer.price_minor,
-        currency=offer.currency, available=max(0, available), note=note,
+        currency=offer.currency, available=max(0, available), note=note, problem=problem,
     )  # fmt: skip
 
 

@@ -55,6 +55,7 @@ class Priced:
     quote: Quote
     # Why the voucher in the state no longer applies (it is left out of the quote).
     voucher_problem: str | None = None
+    voucher_refusal: str | None = None  # the same as VoucherRefused's code
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ async def price_checkout(
     if not state.complete:
         raise CheckoutError("incomplete", "Please fill in your details first.")
     view = await _ready_cart(session, cart_token)
-    discount, problem = 0, None
+    discount, problem, reason = 0, None, None
     if state.voucher:
         try:
             terms = await orders.check_voucher(
@@ -124,8 +125,8 @@ async def price_checkout(
             )
             discount = discount_for(terms, view.subtotal_minor)
         except VoucherRefused as refused:
-            problem = refused.message
-    return Priced(view, _quote(view, state, state.shipping, discount, settings), problem)
+            problem, reason = refused.message, refused.code
+    return Priced(view, _quote(view, state, state.shipping, discount, settings), problem, reason)
 
 
 async def check_voucher_for_cart(
@@ -137,7 +138,9 @@ async def check_voucher_for_cart(
     return terms.code
 
 
-def _draft(state: CheckoutState, account_id: int | None, priced: Quote) -> orders.DraftOrder:
+def _draft(
+    state: CheckoutState, account_id: int | None, priced: Quote, request_hash: str | None
+) -> orders.DraftOrder:
     lines = [
         orders.DraftLine(
             variant_id=line.item.variant_id, sku=line.item.sku,
@@ -156,32 +159,43 @@ def _draft(state: CheckoutState, account_id: int | None, priced: Quote) -> order
         shipping_address=state.address, shipping_method=priced.shipping.code,
         shipping_method_name=priced.shipping.name,
         voucher_code=state.voucher or None if priced.discount_minor else None, lines=lines,
+        request_hash=request_hash,
     )  # fmt: skip
 
 
 async def place_order(
     session: AsyncSession, *, cart_token: str | None, state: CheckoutState, key: str,
     expected_total_minor: int | None, account_id: int | None, settings: Settings, now: datetime,
+    request_hash: str | None = None,
 ) -> Placed:  # fmt: skip
     """Place the order for the cart, once per `key` (the review form's idempotency key).
 
     A key that placed an order already gives that order back, writing nothing. Raises
     CheckoutError (cart not ready, total changed since the review), ItemsUnavailable, or
-    VoucherRefused; the caller's transaction then rolls back.
+    VoucherRefused; the caller's transaction then rolls back. `request_hash` is recorded with
+    the order (the API's record of the request that placed it).
     """
     existing = await orders.find_order_by_key(session, key)
     if existing is not None:
         return Placed(existing, False, None)
-    priced = await price_checkout(session, cart_token, state, settings, now)
-    if priced.voucher_problem:
-        raise VoucherRefused("voucher", priced.voucher_problem)
+    try:
+        priced = await price_checkout(session, cart_token, state, settings, now)
+        if priced.voucher_problem:
+            raise VoucherRefused(priced.voucher_refusal or "voucher", priced.voucher_problem)
+    except (CheckoutError, VoucherRefused):
+        # A concurrent submit with this key may have committed since the look above, emptying
+        # the cart (or taking its stock, or the voucher's last use): then its order is the order.
+        twin = await orders.find_order_by_key(session, key)
+        if twin is not None:
+            return Placed(twin, False, None)
+        raise
     if expected_total_minor is not None and priced.quote.total_minor != expected_total_minor:
         raise CheckoutError(
             "total_changed",
             "The total has changed since you looked at it: please check it and order again.",
         )
     expires = now + timedelta(minutes=settings.reservation_minutes)
-    draft = _draft(state, account_id, priced.quote)
+    draft = _draft(state, account_id, priced.quote, request_hash)
     order, created = await orders.create_order(session, draft, key, expires, state.email)
     if not created:  # a concurrent submit with this key won: its order is the order
         return Placed(order, False, None)

@@ -1,16 +1,19 @@
 """/api/v1/orders: placing an order from an API cart (`orders:write`) and reading orders
 (`orders:read`).
 
-Placing needs an `Idempotency-Key` header: a retry with the same key gets the same order (200
-instead of 201), never a second one. The key is stored as the order's idempotency key, made
-unique per client and token subject (`order_key`); its prefix marks the orders a client placed
-for itself, which is what a client-credentials token reads back. A token acting for a shopper
+Placing needs an `Idempotency-Key` header: a retry with the same key and the same body gets the
+same order (200 instead of 201), never a second one; the same key with another body is refused
+(`idempotency_key_reused`), judged by a hash of the canonical body kept with the order. The key
+is stored as the order's idempotency key, made unique per client and token subject
+(`order_key`); its prefix marks the orders a client placed for itself, which is what a
+client-credentials token reads back. A token acting for a shopper
 reads that shopper's orders. Anything else is the same 404 as a number that does not exist.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,6 +35,7 @@ from app.checkout.state import CheckoutState
 from app.db import transaction
 from app.orders import service as orders
 from app.orders.models import Order, OrderLine
+from app.orders.vouchers import VoucherRefused, normalise_code
 from app.web.api import (
     ApiError,
     body_text,
@@ -51,7 +55,12 @@ KEY_PATTERN = r"^[\x21-\x7e]{16,64}$"  # 16 to 64 visible ASCII characters
 _KEY = re.compile(KEY_PATTERN)
 NUMBER_MAX = 20
 ADDRESS_FIELD_MAX = 200
+VOUCHER_CODE_MAX = 40
 STATUSES = list(orders.STATUS_LABELS)
+# Why a voucher code is refused (app/orders/vouchers.py), each answered as `voucher_<reason>`.
+VOUCHER_REASONS = (
+    "unknown", "inactive", "expired", "not_yet_valid", "used_up", "currency", "min_spend",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -80,7 +89,8 @@ class ApiOrder:
     currency: Annotated[str, describe("ISO 4217 code.", minLength=3, maxLength=3)]
     subtotal_minor: int
     shipping_minor: int
-    discount_minor: int
+    discount_minor: Annotated[int, describe("What the voucher took off the goods.", minimum=0)]
+    voucher_code: Annotated[str | None, describe("The voucher applied (upper case), or null.")]
     tax_minor: int
     total_minor: int
     prices_include_tax: Annotated[bool, describe("Whether the total includes tax_minor.")]
@@ -123,8 +133,8 @@ def _time(value: datetime | None) -> str:
 def api_order(order: Order, lines: list[OrderLine]) -> ApiOrder:
     return ApiOrder(
         order.number, order.status, _time(order.created_at), order.email, order.currency,
-        order.subtotal_minor, order.shipping_minor, order.discount_minor, order.tax_minor,
-        order.total_minor, order.prices_include_tax,
+        order.subtotal_minor, order.shipping_minor, order.discount_minor, order.voucher_code,
+        order.tax_minor, order.total_minor, order.prices_include_tax,
         {str(k): str(v) for k, v in order.shipping_address.items()}, order.shipping_method,
         order.shipping_method_name, _time(order.reserved_until),
         [ApiOrderLine(line.variant_id, line.sku, line.product_title, line.variant_title,
@@ -150,6 +160,13 @@ def order_key(claims: AccessClaims, key: str) -> str:
     """The stored key: the client's prefix and the caller's key, unique per token subject, so
     one client's (or shopper's) key can never return another's order."""
     return key_prefix(claims.client_id) + _digest(f"{claims.subject}\n{key}", 32)
+
+
+def request_hash(body: dict[str, Any]) -> str:
+    """SHA-256 of the body as canonical JSON (keys sorted, no spaces): the same for the same
+    request however the client spaced or ordered it."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _is_theirs(order: Order, claims: AccessClaims) -> bool:
@@ -183,15 +200,25 @@ def _state(body: dict[str, Any]) -> CheckoutState:
     method = body.get("shipping_method")
     if not isinstance(method, str) or method not in SHIPPING_METHODS:
         raise invalid_field("shipping_method", "must be one of " + ", ".join(SHIPPING_METHODS))
+    voucher = body.get("voucher_code")
+    if voucher is not None:
+        voucher = normalise_code(body_text(body, "voucher_code", max_length=VOUCHER_CODE_MAX))
+        if not voucher:
+            raise invalid_field("voucher_code", "must not be blank")
     try:
         email, cleaned = checkout.clean_details(email, address)
     except FieldError as error:
         name = "email" if error.field == "email" else f"shipping_address.{error.field}"
         raise invalid_field(name, f"is not accepted: {error.message}") from None
-    return CheckoutState(email=email, address=cleaned, shipping=method)
+    return CheckoutState(email=email, address=cleaned, shipping=method, voucher=voucher or "")
 
 
 # --- handlers -----------------------------------------------------------------------------------
+
+KEY_REUSED = (
+    "This Idempotency-Key placed an order with a different request body: send a new key for "
+    "a new order, or the first body unchanged to get that order."
+)
 
 
 async def place_order(request: Request) -> Response:
@@ -201,19 +228,24 @@ async def place_order(request: Request) -> Response:
     cart_token = body_text(body, "cart_token", max_length=64)
     state = _state(body)
     await own_cart_token(request, claims, cart_token)
+    digest = request_hash(body)
     try:
         async with transaction(request.app.state.sessionmaker) as session:
             placed = await checkout.place_order(
                 session, cart_token=cart_token, state=state, key=order_key(claims, key),
                 expected_total_minor=None, account_id=claims.account_id,
-                settings=request.app.state.settings, now=datetime.now(UTC),
+                settings=request.app.state.settings, now=datetime.now(UTC), request_hash=digest,
             )  # fmt: skip
+            if placed.order.request_hash not in (None, digest):
+                raise ApiError(422, "idempotency_key_reused", KEY_REUSED)
             assert placed.order.id is not None
             lines = await orders.list_lines(session, placed.order.id)
     except ItemsUnavailable as unavailable:
         raise ApiError(409, "out_of_stock", unavailable.message) from None
-    except CheckoutError as refused:  # empty_cart: the only other refusal without a voucher
+    except CheckoutError as refused:  # empty_cart: the only other refusal of an API order
         raise ApiError(409, refused.code, refused.message) from None
+    except VoucherRefused as refused:
+        raise ApiError(422, f"voucher_{refused.code}", refused.message) from None
     url = f"/api/v1/orders/{placed.order.number}"
     status = 201 if placed.created else 200
     return private_response(api_order(placed.order, lines), status, {"Location": url})

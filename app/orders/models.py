@@ -31,6 +31,8 @@ class Order(SQLModel, table=True):
     shipping_method_name: str = Field(max_length=80)
     voucher_code: str | None = Field(default=None, max_length=40)
     idempotency_key: str = Field(max_length=64, unique=True)
+    # SHA-256 of the API request that placed it, to refuse its key with another body.
+    request_hash: str | None = Field(default=None, max_length=64)
     reserved_until: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     created_at: datetime | None = Field(
         default=None,
@@ -81,6 +83,9 @@ class Voucher(SQLModel, table=True):
     usage_limit: int | None = None
     used_count: int = 0
     expires_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    starts_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
     active: bool = True

@@ -32,6 +32,14 @@ _CART_TOKEN: JSON = {
     "description": "The cart's token, as `POST /api/v1/carts` answered it.",
     "schema": {"type": "string", "minLength": 1, "maxLength": 64},
 }
+_VARIANT_ID: JSON = {
+    "name": "variant_id",
+    "in": "path",
+    "required": True,
+    "description": "The line's variant (`variant_id` of the line): a cart has one line per "
+    "variant.",
+    "schema": {"type": "integer", "minimum": 1, "maximum": cart_api.MAX_VARIANT_ID},
+}
 _NUMBER: JSON = {
     "name": "number",
     "in": "path",
@@ -44,7 +52,8 @@ _IDEMPOTENCY_KEY: JSON = {
     "in": "header",
     "required": True,
     "description": "A key the app makes for this order (16 to 64 visible ASCII characters, e.g. "
-    "a UUID). Sending the same key again returns the order it placed (200) and places nothing.",
+    "a UUID). Sending the same key with the same body again returns the order it placed (200) "
+    "and places nothing; with a different body it is refused (422 `idempotency_key_reused`).",
     "schema": {"type": "string", "pattern": order_api.KEY_PATTERN},
 }
 _PAGING = [
@@ -63,6 +72,15 @@ _NEW_LINE: JSON = {
     "required": ["variant_id", "quantity"],
     "example": {"variant_id": 12, "quantity": 2},
 }
+_LINE_QUANTITY: JSON = {
+    "type": "object",
+    "properties": {
+        "quantity": {"type": "integer", "minimum": 0, "maximum": MAX_QUANTITY,
+                     "description": "The line's new quantity; 0 removes the line."},
+    },
+    "required": ["quantity"],
+    "example": {"quantity": 3},
+}  # fmt: skip
 _ADDRESS: JSON = {
     "type": "object",
     "description": "Checked as the checkout page checks it (postal code per country; `region` "
@@ -80,6 +98,12 @@ _NEW_ORDER: JSON = {
         "email": {"type": "string", "format": "email", "maxLength": 254},
         "shipping_address": _ADDRESS,
         "shipping_method": {"type": "string", "enum": list(SHIPPING_METHODS)},
+        "voucher_code": {
+            "type": ["string", "null"], "minLength": 1, "maxLength": order_api.VOUCHER_CODE_MAX,
+            "description": "A voucher to apply, as the shopper typed it (spaces and case do not "
+            "matter); null or left out for none. Checked by the checkout's rules; each reason "
+            "for a refusal is its own `voucher_…` code.",
+        },
     },
     "required": ["cart_token", "email", "shipping_address", "shipping_method"],
     "example": {
@@ -88,6 +112,7 @@ _NEW_ORDER: JSON = {
         "shipping_address": {"full_name": "Ada Lovelace", "line1": "Hauptstr. 1",
                              "postal_code": "10115", "city": "Berlin", "country": "DE"},
         "shipping_method": "standard",
+        "voucher_code": "SPRING10",
     },
 }  # fmt: skip
 
@@ -101,6 +126,7 @@ _LINE_EXAMPLE = {
     "total_minor": 9000,
     "available": 7,
     "note": None,
+    "problem": None,
 }
 _ORDER_LINE_EXAMPLE = {
     "variant_id": 12,
@@ -109,17 +135,19 @@ _ORDER_LINE_EXAMPLE = {
     "variant_title": "M",
     "quantity": 2,
     "unit_price_minor": 4500,
-    "discount_minor": 0,
-    "tax_minor": 1437,
-    "total_minor": 9000,
+    "discount_minor": 900,
+    "tax_minor": 1293,
+    "total_minor": 8100,
 }
 EXAMPLES: JSON = {
     "ApiCart": {"token": "6bq0y0kq7Yx3oT1v2m5-9aB8cD4eF6gH", "lines": [_LINE_EXAMPLE],
-                "subtotal_minor": 9000, "currency": "EUR", "ready_for_checkout": True},
+                "subtotal_minor": 9000, "currency": "EUR", "ready_for_checkout": True,
+                "removed_variant_ids": []},
     "ApiOrder": {"number": "EC-100001", "status": "pending_payment",
                  "created_at": "2026-11-27T08:10:00+00:00", "email": "ada@example.com",
                  "currency": "EUR", "subtotal_minor": 9000, "shipping_minor": 0,
-                 "discount_minor": 0, "tax_minor": 1437, "total_minor": 9000,
+                 "discount_minor": 900, "voucher_code": "SPRING10", "tax_minor": 1293,
+                 "total_minor": 8100,
                  "prices_include_tax": True, "shipping_address": {
                      "full_name": "Ada Lovelace", "line1": "Hauptstr. 1", "line2": "",
                      "postal_code": "10115", "city": "Berlin", "region": "", "country": "DE",
@@ -128,12 +156,18 @@ EXAMPLES: JSON = {
                  "reserved_until": "2026-11-27T08:40:00+00:00", "lines": [_ORDER_LINE_EXAMPLE]},
     "ApiOrderList": {"items": [{"number": "EC-100001", "status": "pending_payment",
                                 "created_at": "2026-11-27T08:10:00+00:00", "currency": "EUR",
-                                "total_minor": 9000, "url": "/api/v1/orders/EC-100001"}],
+                                "total_minor": 8100, "url": "/api/v1/orders/EC-100001"}],
                      "page": 1, "limit": 24, "total": 1, "next": None},
 }  # fmt: skip
 
 _NOT_JSON = error_response("The body must be a JSON object.", "bad_request")
 _NO_CART = error_response("No such cart.", "not_found")
+_NO_LINE = error_response("That item is not in your cart any more.", "line_not_found", "not_found")
+_ORDER_REFUSED = error_response(
+    "The code SPRING10 needs a spend of at least €50.00.",
+    *[f"voucher_{reason}" for reason in order_api.VOUCHER_REASONS],
+    "invalid_field", "idempotency_key_reused",
+)  # fmt: skip
 
 
 def _operation(method: str, operation_id: str, summary: str, description: str, scope: str,
@@ -186,15 +220,38 @@ def paths(s: Schemas) -> JSON:
                                    "invalid_field", "unknown_variant")},
             [_CART_TOKEN], _NEW_LINE,
         ),
+        "/api/v1/carts/{token}/lines/{variant_id}": {
+            **_operation(
+                "patch", "updateCartLine", "Change a line's quantity",
+                "Sets the quantity of the variant's line (not adds to it); 0 removes the line. "
+                "Refused when the line is not in the cart (404), when the quantity is more than "
+                "can be had now (409: `available` of the line says how many can) or the "
+                "product is no longer sold (422). On a refusal the cart is unchanged.",
+                write,
+                {**cart, "404": _NO_LINE, "400": _NOT_JSON,
+                 "409": error_response("Only 2 available.", "not_enough", "sold_out"),
+                 "422": error_response("quantity must be a whole number from 0 to 99",
+                                       "invalid_field", "unknown_variant")},
+                [_CART_TOKEN, _VARIANT_ID], _LINE_QUANTITY,
+            ),
+            **_operation(
+                "delete", "removeCartLine", "Remove a line",
+                "Takes the variant's line out of the cart and answers with the cart. A line "
+                "that is not in the cart (removed already) is 404 `line_not_found`.",
+                write, {**cart, "404": _NO_LINE}, [_CART_TOKEN, _VARIANT_ID],
+            ),
+        },
         "/api/v1/orders": {
             **_operation(
                 "post", "placeOrder", "Place an order",
                 "Orders the cart's lines for the address and shipping method (priced as at "
                 "checkout; payment is pay-later for now), holds the stock and empties the cart. "
-                "Once per `Idempotency-Key`: a replay answers 200 with the order already "
-                "placed. Items that cannot be had are 409 `out_of_stock`, naming each; nothing "
-                "is ordered then. A token acting for a shopper places the order on their "
-                "account.",
+                "`voucher_code` applies a voucher by the checkout's rules; `discount_minor` "
+                "shows what it took off. Once per `Idempotency-Key`: a replay with the same "
+                "body answers 200 with the order already placed; the same key with another "
+                "body is 422 `idempotency_key_reused`. Items that cannot be had are 409 "
+                "`out_of_stock`, naming each; nothing is ordered then. A token acting for a "
+                "shopper places the order on their account.",
                 write,
                 {"201": {**order, "headers": {**_PRIVATE, **_LOCATION}},
                  "200": {**order, "description": "The order this key placed before."},
@@ -203,8 +260,7 @@ def paths(s: Schemas) -> JSON:
                  "404": _NO_CART,
                  "409": error_response("Sorry, Linen Shirt (M) has just sold out: remove it "
                                        "from your cart to order.", "out_of_stock", "empty_cart"),
-                 "422": error_response("shipping_method must be one of standard, express",
-                                       "invalid_field")},
+                 "422": _ORDER_REFUSED},
                 [_IDEMPOTENCY_KEY], _NEW_ORDER,
             ),
             **_operation(

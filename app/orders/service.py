@@ -98,6 +98,7 @@ class DraftOrder:
     shipping_method_name: str
     voucher_code: str | None
     lines: Sequence[DraftLine]
+    request_hash: str | None = None  # of the API request placing it (see app/orders/api.py)
 
 
 # --- placing ------------------------------------------------------------------------------
@@ -314,6 +315,7 @@ def _terms(voucher: Voucher) -> VoucherTerms:
         code=voucher.code, kind=voucher.kind, amount=voucher.amount, currency=voucher.currency,
         min_spend_minor=voucher.min_spend_minor, usage_limit=voucher.usage_limit,
         used_count=voucher.used_count, expires_at=voucher.expires_at, active=voucher.active,
+        starts_at=voucher.starts_at,
     )  # fmt: skip
 
 
@@ -346,6 +348,7 @@ async def take_voucher_use(
             col(Voucher.active),
             (col(Voucher.usage_limit).is_(None)) | (col(Voucher.used_count) < Voucher.usage_limit),
             (col(Voucher.expires_at).is_(None)) | (col(Voucher.expires_at) > now),
+            (col(Voucher.starts_at).is_(None)) | (col(Voucher.starts_at) <= now),
         )
         .values(used_count=Voucher.used_count + 1)
         .returning(col(Voucher.id))
@@ -359,13 +362,13 @@ async def take_voucher_use(
 async def create_voucher(
     session: AsyncSession, code: str, kind: str, amount: int, *, currency: str = "EUR",
     min_spend_minor: int = 0, usage_limit: int | None = None, expires_at: datetime | None = None,
-    active: bool = True,
+    active: bool = True, starts_at: datetime | None = None,
 ) -> Voucher:  # fmt: skip
     """For staff tools and tests (the admin issue builds the pages)."""
     voucher = Voucher(
         code=normalise_code(code), kind=kind, amount=amount, currency=currency,
         min_spend_minor=min_spend_minor, usage_limit=usage_limit, expires_at=expires_at,
-        active=active,
+        active=active, starts_at=starts_at,
     )  # fmt: skip
     session.add(voucher)
     await session.flush()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from app.money import format_money
 
@@ -28,6 +28,7 @@ class VoucherTerms:
     used_count: int
     expires_at: datetime | None
     active: bool
+    starts_at: datetime | None = None
 
 
 def normalise_code(code: str) -> str:
@@ -40,6 +41,12 @@ def check_terms(terms: VoucherTerms, subtotal_minor: int, currency: str, now: da
         raise VoucherRefused("inactive", f"The code {terms.code} is no longer valid.")
     if terms.expires_at is not None and terms.expires_at <= now:
         raise VoucherRefused("expired", f"The code {terms.code} has expired.")
+    if terms.starts_at is not None and terms.starts_at > now:
+        starts = terms.starts_at.astimezone(UTC)
+        raise VoucherRefused(
+            "not_yet_valid",
+            f"The code {terms.code} can be used from {starts.day} {starts:%B %Y} (UTC).",
+        )
     if terms.usage_limit is not None and terms.used_count >= terms.usage_limit:
         raise VoucherRefused("used_up", f"The code {terms.code} has been used up.")
     if terms.kind == "fixed" and terms.currency != currency:

@@ -40,8 +40,19 @@ ERROR_CODES = {
     "not_enough": "Fewer units are available than the cart would hold (409); the message says "
     "how many.",
     "empty_cart": "An order needs a cart with at least one line (409).",
+    "line_not_found": "The cart has no line of that variant (404).",
     "out_of_stock": "Items of the cart cannot be had in the quantity asked for (409); the "
     "message names each one. Nothing was ordered.",
+    "idempotency_key_reused": "The Idempotency-Key already placed an order with a different "
+    "request body (422). Nothing was ordered: use a new key for a new order.",
+    "voucher_unknown": "No voucher has that code (422).",
+    "voucher_inactive": "The voucher was withdrawn (422).",
+    "voucher_expired": "The voucher has expired (422).",
+    "voucher_not_yet_valid": "The voucher cannot be used yet; the message says from when (422).",
+    "voucher_used_up": "The voucher has been used as often as it may be (422).",
+    "voucher_currency": "The voucher is for another currency than the cart's (422).",
+    "voucher_min_spend": "The cart's subtotal is below the voucher's minimum spend; the message "
+    "says how much is needed (422).",
     "rate_limited": "Too many requests; wait `Retry-After` seconds and retry (429). With an "
     "access token, the limit counts every request of the token's client.",
     "missing_token": "The endpoint needs an access token and none was sent (401).",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,37 +14,19 @@ from app.inventory import service as inventory
 from app.inventory.service import Line
 from app.settings import Settings
 from tests.factories.accounts import make_account
-from tests.factories.catalog import make_product
+from tests.factories.channel import (
+    ADDRESS,
+    bearer,
+    cart_with,
+    channel_token,
+    new_key,
+    order_body,
+    stocked_variant,
+)
 from tests.factories.db import session_for
-from tests.factories.oauth import client_credentials_token, make_client
+from tests.factories.oauth import make_client
 
 pytestmark = pytest.mark.anyio
-
-ADDRESS = {"full_name": "Ada Lovelace", "line1": "Hauptstr. 1", "postal_code": "10115",
-           "city": "Berlin", "country": "DE"}  # fmt: skip
-
-
-BOTH = ("orders:read", "orders:write")
-
-
-def _bearer(token: str, **extra: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}", **extra}
-
-
-def _key() -> str:
-    return secrets.token_urlsafe(24)
-
-
-def _order(cart_token: str, **extra: Any) -> dict[str, Any]:
-    return {"cart_token": cart_token, "email": "ada@example.com", "shipping_address": ADDRESS,
-            "shipping_method": "standard"} | extra  # fmt: skip
-
-
-async def _channel_token(
-    client: httpx.AsyncClient, database_url: str, scopes: tuple[str, ...] = BOTH
-) -> str:
-    client_id, secret = await make_client(database_url, scopes=scopes)
-    return await client_credentials_token(client, client_id, secret or "")
 
 
 async def _account_token(settings: Settings, client_id: str, account_id: int) -> str:
@@ -56,52 +37,35 @@ async def _account_token(settings: Settings, client_id: str, account_id: int) ->
                              lifetime=600)  # fmt: skip
 
 
-async def _variant(database_url: str, on_hand: int = 5) -> int:
-    async with session_for(database_url) as session:
-        made = await make_product(session, title="Linen Shirt", stock=(on_hand,), price_minor=2500)
-    return made.variant_ids[0]
-
-
 async def _place(
     client: httpx.AsyncClient, token: str, body: dict[str, Any], key: str | None = None
 ) -> httpx.Response:
-    headers = _bearer(token, **{"Idempotency-Key": key or _key()})
+    headers = bearer(token, **{"Idempotency-Key": key or new_key()})
     return await client.post("/api/v1/orders", json=body, headers=headers)
-
-
-async def _cart_with(client: httpx.AsyncClient, token: str, variant_id: int, quantity: int = 1
-                     ) -> str:  # fmt: skip
-    created = await client.post("/api/v1/carts", headers=_bearer(token))
-    assert created.status_code == 201, created.text
-    cart_token: str = created.json()["token"]
-    added = await client.post(f"/api/v1/carts/{cart_token}/lines", headers=_bearer(token),
-                              json={"variant_id": variant_id, "quantity": quantity})  # fmt: skip
-    assert added.status_code == 200, added.text
-    return cart_token
 
 
 async def test_a_channel_creates_a_cart_adds_a_line_and_places_an_order(
     client: httpx.AsyncClient, database_url: str
 ) -> None:
-    token = await _channel_token(client, database_url)
-    variant_id = await _variant(database_url)
+    token = await channel_token(client, database_url)
+    variant_id = await stocked_variant(database_url)
 
-    created = await client.post("/api/v1/carts", headers=_bearer(token))
+    created = await client.post("/api/v1/carts", headers=bearer(token))
     assert created.status_code == 201
     cart = created.json()
     assert cart == {"token": cart["token"], "lines": [], "subtotal_minor": 0,
-                    "currency": "EUR", "ready_for_checkout": False}  # fmt: skip
+                    "currency": "EUR", "ready_for_checkout": False,
+                    "removed_variant_ids": []}  # fmt: skip
     assert created.headers["cache-control"] == "private, no-store"
-    added = await client.post(f"/api/v1/carts/{cart['token']}/lines", headers=_bearer(token),
+    added = await client.post(f"/api/v1/carts/{cart['token']}/lines", headers=bearer(token),
                               json={"variant_id": variant_id, "quantity": 2})  # fmt: skip
     assert added.status_code == 200, added.text
     assert added.json()["subtotal_minor"] == 5000
     assert added.json()["lines"][0]["quantity"] == 2
-    seen = await client.get(f"/api/v1/carts/{cart['token']}", headers=_bearer(token))
+    seen = await client.get(f"/api/v1/carts/{cart['token']}", headers=bearer(token))
     assert seen.json() == added.json()
 
-    placed = await client.post("/api/v1/orders", json=_order(cart["token"]),
-                               headers=_bearer(token, **{"Idempotency-Key": _key()}))  # fmt: skip
+    placed = await _place(client, token, order_body(cart["token"]))
 
     assert placed.status_code == 201, placed.text
     order = placed.json()
@@ -110,57 +74,56 @@ async def test_a_channel_creates_a_cart_adds_a_line_and_places_an_order(
     assert order["total_minor"] == 5000  # free shipping from 50 euros
     assert placed.headers["location"] == f"/api/v1/orders/{order['number']}"
     assert placed.headers["cache-control"] == "private, no-store"
-    again = await client.get(placed.headers["location"], headers=_bearer(token))
+    again = await client.get(placed.headers["location"], headers=bearer(token))
     assert again.json() == order
-    listed = await client.get("/api/v1/orders", headers=_bearer(token))
+    listed = await client.get("/api/v1/orders", headers=bearer(token))
     assert [item["number"] for item in listed.json()["items"]] == [order["number"]]
-    emptied = await client.get(f"/api/v1/carts/{cart['token']}", headers=_bearer(token))
+    emptied = await client.get(f"/api/v1/carts/{cart['token']}", headers=bearer(token))
     assert emptied.json()["lines"] == []
 
 
 async def test_a_replay_with_the_same_key_returns_the_same_order(
     client: httpx.AsyncClient, database_url: str
 ) -> None:
-    token = await _channel_token(client, database_url)
-    cart_token = await _cart_with(client, token, await _variant(database_url))
-    headers = _bearer(token, **{"Idempotency-Key": _key()})
+    token = await channel_token(client, database_url)
+    cart_token = await cart_with(client, token, await stocked_variant(database_url))
+    headers = bearer(token, **{"Idempotency-Key": new_key()})
 
-    first = await client.post("/api/v1/orders", json=_order(cart_token), headers=headers)
-    second = await client.post("/api/v1/orders", json=_order(cart_token), headers=headers)
+    first = await client.post("/api/v1/orders", json=order_body(cart_token), headers=headers)
+    second = await client.post("/api/v1/orders", json=order_body(cart_token), headers=headers)
 
     assert (first.status_code, second.status_code) == (201, 200)
     assert second.json() == first.json()
-    listed = await client.get("/api/v1/orders", headers=_bearer(token))
+    listed = await client.get("/api/v1/orders", headers=bearer(token))
     assert listed.json()["total"] == 1
 
 
 async def test_another_client_with_the_same_key_gets_its_own_order_not_the_first(
     client: httpx.AsyncClient, database_url: str
 ) -> None:
-    variant_id = await _variant(database_url)
-    first = await _channel_token(client, database_url)
-    second = await _channel_token(client, database_url)
-    key = _key()
+    variant_id = await stocked_variant(database_url)
+    first = await channel_token(client, database_url)
+    second = await channel_token(client, database_url)
+    key = new_key()
     numbers = []
     for token in (first, second):
-        cart_token = await _cart_with(client, token, variant_id)
-        placed = await client.post("/api/v1/orders", json=_order(cart_token),
-                                   headers=_bearer(token, **{"Idempotency-Key": key}))  # fmt: skip
+        cart_token = await cart_with(client, token, variant_id)
+        placed = await client.post("/api/v1/orders", json=order_body(cart_token),
+                                   headers=bearer(token, **{"Idempotency-Key": key}))  # fmt: skip
         assert placed.status_code == 201, placed.text
         numbers.append(placed.json()["number"])
 
     assert numbers[0] != numbers[1]
-    theirs = await client.get(f"/api/v1/orders/{numbers[0]}", headers=_bearer(second))
+    theirs = await client.get(f"/api/v1/orders/{numbers[0]}", headers=bearer(second))
     assert theirs.status_code == 404
 
 
 async def test_a_catalog_read_token_is_refused_for_orders_write(
     client: httpx.AsyncClient, database_url: str
 ) -> None:
-    token = await _channel_token(client, database_url, scopes=("catalog:read",))
+    token = await channel_token(client, database_url, scopes=("catalog:read",))
 
-    response = await client.post("/api/v1/orders", json=_order("x"),
-                                 headers=_bearer(token, **{"Idempotency-Key": _key()}))  # fmt: skip
+    response = await _place(client, token, order_body("x"))
 
     assert response.status_code == 403
     assert response.json() == {
@@ -182,15 +145,15 @@ async def test_a_shopper_sees_their_orders_and_not_another_accounts(
     assert bob.id is not None
     ada_token = await _account_token(settings, client_id, ada.id)
     bob_token = await _account_token(settings, client_id, bob.id)
-    cart_token = await _cart_with(client, ada_token, await _variant(database_url))
-    placed = await _place(client, ada_token, _order(cart_token))
+    cart_token = await cart_with(client, ada_token, await stocked_variant(database_url))
+    placed = await _place(client, ada_token, order_body(cart_token))
     number = placed.json()["number"]
 
-    mine = await client.get(f"/api/v1/orders/{number}", headers=_bearer(ada_token))
-    theirs = await client.get(f"/api/v1/orders/{number}", headers=_bearer(bob_token))
-    bobs_list = await client.get("/api/v1/orders", headers=_bearer(bob_token))
+    mine = await client.get(f"/api/v1/orders/{number}", headers=bearer(ada_token))
+    theirs = await client.get(f"/api/v1/orders/{number}", headers=bearer(bob_token))
+    bobs_list = await client.get("/api/v1/orders", headers=bearer(bob_token))
     bobs_use_of_adas_cart = await client.get(f"/api/v1/carts/{cart_token}",
-                                             headers=_bearer(bob_token))  # fmt: skip
+                                             headers=bearer(bob_token))  # fmt: skip
 
     assert mine.status_code == 200
     assert theirs.status_code == 404
@@ -207,11 +170,11 @@ async def test_a_shopper_sees_their_orders_and_not_another_accounts(
 async def test_an_order_without_a_proper_idempotency_key_is_400(
     client: httpx.AsyncClient, database_url: str, headers: dict[str, str]
 ) -> None:
-    token = await _channel_token(client, database_url)
-    cart_token = await _cart_with(client, token, await _variant(database_url))
+    token = await channel_token(client, database_url)
+    cart_token = await cart_with(client, token, await stocked_variant(database_url))
 
-    response = await client.post("/api/v1/orders", json=_order(cart_token),
-                                 headers=_bearer(token, **headers))  # fmt: skip
+    response = await client.post("/api/v1/orders", json=order_body(cart_token),
+                                 headers=bearer(token, **headers))  # fmt: skip
 
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_parameter"
@@ -221,11 +184,11 @@ async def test_an_order_without_a_proper_idempotency_key_is_400(
 async def test_a_sold_out_variant_is_409_when_added(
     client: httpx.AsyncClient, database_url: str
 ) -> None:
-    token = await _channel_token(client, database_url)
-    variant_id = await _variant(database_url, on_hand=0)
-    cart = (await client.post("/api/v1/carts", headers=_bearer(token))).json()
+    token = await channel_token(client, database_url)
+    variant_id = await stocked_variant(database_url, on_hand=0)
+    cart = (await client.post("/api/v1/carts", headers=bearer(token))).json()
 
-    response = await client.post(f"/api/v1/carts/{cart['token']}/lines", headers=_bearer(token),
+    response = await client.post(f"/api/v1/carts/{cart['token']}/lines", headers=bearer(token),
                                  json={"variant_id": variant_id, "quantity": 1})  # fmt: skip
 
     assert response.status_code == 409
@@ -235,20 +198,19 @@ async def test_a_sold_out_variant_is_409_when_added(
 async def test_stock_gone_before_ordering_is_409_naming_the_item_and_orders_nothing(
     client: httpx.AsyncClient, database_url: str
 ) -> None:
-    token = await _channel_token(client, database_url)
-    variant_id = await _variant(database_url, on_hand=1)
-    cart_token = await _cart_with(client, token, variant_id)
+    token = await channel_token(client, database_url)
+    variant_id = await stocked_variant(database_url, on_hand=1)
+    cart_token = await cart_with(client, token, variant_id)
     async with session_for(database_url) as rival:
         later = datetime.now(UTC) + timedelta(minutes=5)
         await inventory.reserve(rival, "EC-RIVAL", [Line(variant_id, 1)], later)
 
-    response = await client.post("/api/v1/orders", json=_order(cart_token),
-                                 headers=_bearer(token, **{"Idempotency-Key": _key()}))  # fmt: skip
+    response = await _place(client, token, order_body(cart_token))
 
     assert response.status_code == 409
     assert response.json()["code"] == "out_of_stock"
     assert "Linen Shirt (Option 1)" in response.json()["message"]
-    assert (await client.get("/api/v1/orders", headers=_bearer(token))).json()["total"] == 0
+    assert (await client.get("/api/v1/orders", headers=bearer(token))).json()["total"] == 0
 
 
 @pytest.mark.parametrize(
@@ -264,11 +226,10 @@ async def test_stock_gone_before_ordering_is_409_naming_the_item_and_orders_noth
 async def test_a_bad_order_body_is_refused_with_its_field(
     client: httpx.AsyncClient, database_url: str, change: dict[str, Any], status: int, code: str
 ) -> None:
-    token = await _channel_token(client, database_url)
-    cart_token = await _cart_with(client, token, await _variant(database_url))
+    token = await channel_token(client, database_url)
+    cart_token = await cart_with(client, token, await stocked_variant(database_url))
 
-    response = await client.post("/api/v1/orders", json=_order(cart_token) | change,
-                                 headers=_bearer(token, **{"Idempotency-Key": _key()}))  # fmt: skip
+    response = await _place(client, token, order_body(cart_token) | change)
 
     assert (response.status_code, response.json()["code"]) == (status, code)
 
@@ -276,11 +237,11 @@ async def test_a_bad_order_body_is_refused_with_its_field(
 async def test_a_body_that_is_not_a_json_object_is_400(
     client: httpx.AsyncClient, database_url: str
 ) -> None:
-    token = await _channel_token(client, database_url)
-    cart = (await client.post("/api/v1/carts", headers=_bearer(token))).json()
+    token = await channel_token(client, database_url)
+    cart = (await client.post("/api/v1/carts", headers=bearer(token))).json()
 
     response = await client.post(f"/api/v1/carts/{cart['token']}/lines", content=b"[1, 2",
-                                 headers=_bearer(token))  # fmt: skip
+                                 headers=bearer(token))  # fmt: skip
 
     assert response.status_code == 400
     assert response.json()["code"] == "bad_request"

@@ -186,8 +186,9 @@ async def test_a_use_is_taken_by_a_conditional_update_up_to_the_limit(
         ({"active": False}, "inactive"),
         ({"expires_at": NOW - timedelta(days=1)}, "expired"),
         ({"min_spend_minor": 10_000}, "min_spend"),
+        ({"starts_at": NOW + timedelta(minutes=1)}, "not_yet_valid"),
     ],
-    ids=["unknown", "inactive", "expired", "minimum-spend"],
+    ids=["unknown", "inactive", "expired", "minimum-spend", "not-yet-valid"],
 )
 async def test_a_stored_code_is_refused_with_its_reason(
     empty_database_url: str, terms: dict[str, Any], code: str
@@ -199,3 +200,18 @@ async def test_a_stored_code_is_refused_with_its_reason(
             await orders.check_voucher(session, "SPRING10", 2000, "EUR", NOW)
 
     assert refused.value.code == code
+
+
+async def test_no_use_is_taken_before_the_start_and_one_is_from_it(
+    empty_database_url: str,
+) -> None:
+    await _voucher(empty_database_url, kind="fixed", amount=500, starts_at=NOW)
+
+    async with session_for(empty_database_url) as session:
+        with pytest.raises(VoucherRefused) as refused:
+            await orders.take_voucher_use(session, "SPRING10", 2000, "EUR", NOW - timedelta(1))
+    async with session_for(empty_database_url) as session:
+        taken = await orders.take_voucher_use(session, "SPRING10", 2000, "EUR", NOW)
+
+    assert refused.value.code == "not_yet_valid"
+    assert taken.used_count == 0  # the terms as they were before this use
