@@ -34,6 +34,8 @@ from app.inventory import routes as inventory_routes
 from app.logs import configure_logging
 from app.orders import api as order_api
 from app.orders import routes as order_routes
+from app.payments import routes as payment_routes
+from app.payments.gateways import create_gateway
 from app.search import api as search_api
 from app.search import routes as search_routes
 from app.settings import Settings
@@ -53,9 +55,11 @@ def create_starlette(settings: Settings) -> Starlette:
         app.state.engine = engine
         app.state.sessionmaker = db.create_sessionmaker(engine)
         app.state.redis = redis.create_redis(settings)
+        app.state.payment_gateway = create_gateway(settings)
         try:
             yield
         finally:
+            await app.state.payment_gateway.aclose()
             await app.state.redis.aclose()
             await engine.dispose()
 
@@ -72,6 +76,7 @@ def create_starlette(settings: Settings) -> Starlette:
             *inventory_routes.routes,
             *checkout_routes.routes,
             *order_routes.routes,
+            *payment_routes.routes,
             *account_routes.routes,
             *account_address_routes.routes,
             *account_reset_routes.routes,

@@ -16,6 +16,10 @@ from starlette.datastructures import Secret
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEV_SECRET_KEY = "dev-only-secret-key-change-me"  # noqa: S105  (refused in production)
+# The local payment simulator (app/paysim) and its keys: the defaults, refused in production.
+DEV_STRIPE_API_BASE = "http://127.0.0.1:55111"
+DEV_STRIPE_SECRET_KEY = "sk_test_edgecart_simulator"  # noqa: S105
+DEV_STRIPE_WEBHOOK_SECRET = "whsec_edgecart_simulator"  # noqa: S105
 
 
 RATE_SETTINGS = (
@@ -107,10 +111,31 @@ class Settings:
     prices_include_tax: bool = True
     # How long a placed, unpaid order holds its stock before it is cancelled.
     reservation_minutes: int = 30
+    # Card payments through Stripe Checkout (docs/payments.md). The defaults point at the local
+    # simulator; production refuses them. Capture: automatic (at once) or manual (authorize on
+    # the hosted page, the shop captures right after).
+    stripe_api_base: str = DEV_STRIPE_API_BASE
+    stripe_secret_key: Secret = field(default_factory=lambda: Secret(DEV_STRIPE_SECRET_KEY))
+    stripe_webhook_secret: Secret = field(default_factory=lambda: Secret(DEV_STRIPE_WEBHOOK_SECRET))
+    stripe_capture: str = "automatic"
+    stripe_timeout_seconds: int = 10
+    # How long a hosted payment page stays open (Stripe allows 30 minutes to 24 hours); the
+    # order's stock is held that long plus PAYMENT_GRACE_MINUTES for a late webhook.
+    payment_window_minutes: int = 30
+    payment_grace_minutes: int = 10
 
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def payment_page_origin(self) -> str:
+        """Where the hosted payment page lives (forms that lead there must be allowed to):
+        Stripe Checkout for Stripe's API, the simulator itself otherwise."""
+        if self.stripe_api_base.startswith("https://api.stripe.com"):
+            return "https://checkout.stripe.com"
+        scheme, _, rest = self.stripe_api_base.partition("://")
+        return f"{scheme}://{rest.split('/', 1)[0]}"
 
     @property
     def oidc_enabled(self) -> bool:
@@ -183,6 +208,26 @@ class Settings:
                 env.get("RESERVATION_MINUTES", str(defaults.reservation_minutes)),
                 "RESERVATION_MINUTES",
             ),
+            stripe_api_base=env.get("STRIPE_API_BASE", defaults.stripe_api_base)
+            .strip()
+            .rstrip("/"),
+            stripe_secret_key=Secret(env.get("STRIPE_SECRET_KEY", DEV_STRIPE_SECRET_KEY)),
+            stripe_webhook_secret=Secret(
+                env.get("STRIPE_WEBHOOK_SECRET", DEV_STRIPE_WEBHOOK_SECRET)
+            ),
+            stripe_capture=env.get("STRIPE_CAPTURE", defaults.stripe_capture).strip().lower(),
+            stripe_timeout_seconds=_int(
+                env.get("STRIPE_TIMEOUT_SECONDS", str(defaults.stripe_timeout_seconds)),
+                "STRIPE_TIMEOUT_SECONDS",
+            ),
+            payment_window_minutes=_int(
+                env.get("PAYMENT_WINDOW_MINUTES", str(defaults.payment_window_minutes)),
+                "PAYMENT_WINDOW_MINUTES",
+            ),
+            payment_grace_minutes=_int(
+                env.get("PAYMENT_GRACE_MINUTES", str(defaults.payment_grace_minutes)),
+                "PAYMENT_GRACE_MINUTES",
+            ),
             trusted_proxies=tuple(
                 address.strip()
                 for address in env.get("TRUSTED_PROXIES", ",".join(defaults.trusted_proxies)).split(
@@ -252,8 +297,39 @@ class Settings:
                 "OAUTH_SIGNING_ALGORITHM must be ES256 or RS256, "
                 f"not {self.oauth_signing_algorithm!r}"
             )
+        self._validate_payments()
         if self.oidc_enabled:
             self._validate_oidc()
+
+    def _validate_payments(self) -> None:
+        if not re.fullmatch(r"https?://[^/?#\s]+(/[^?#\s]*)?", self.stripe_api_base):
+            raise SettingsError(
+                f"STRIPE_API_BASE must be an http(s) address, not {self.stripe_api_base!r}"
+            )
+        if self.stripe_capture not in {"automatic", "manual"}:
+            raise SettingsError(
+                f"STRIPE_CAPTURE must be automatic or manual, not {self.stripe_capture!r}"
+            )
+        if not 1 <= self.stripe_timeout_seconds <= 60:
+            raise SettingsError("STRIPE_TIMEOUT_SECONDS must be between 1 and 60")
+        if not 30 <= self.payment_window_minutes <= 24 * 60:
+            raise SettingsError("PAYMENT_WINDOW_MINUTES must be between 30 and 1440")
+        if not 0 <= self.payment_grace_minutes <= 24 * 60:
+            raise SettingsError("PAYMENT_GRACE_MINUTES must be between 0 and 1440")
+        if not self.is_production:
+            return
+        if self.stripe_api_base == DEV_STRIPE_API_BASE or not self.stripe_api_base.startswith(
+            "https://"
+        ):
+            raise SettingsError(
+                "STRIPE_API_BASE is the local payment simulator: set https://api.stripe.com"
+            )
+        if str(self.stripe_secret_key) == DEV_STRIPE_SECRET_KEY:
+            raise SettingsError("STRIPE_SECRET_KEY is the simulator's: set your Stripe secret key")
+        if str(self.stripe_webhook_secret) == DEV_STRIPE_WEBHOOK_SECRET:
+            raise SettingsError(
+                "STRIPE_WEBHOOK_SECRET is the simulator's: set your webhook endpoint's secret"
+            )
 
     def _validate_oidc(self) -> None:
         if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,39}", self.oidc_provider):

@@ -15,6 +15,7 @@ import app.catalog.models
 import app.inventory.models
 import app.orders.models
 import app.outbox.models
+import app.payments.models
 import app.search.models  # noqa: F401  (registers the tables on the metadata)
 from app.settings import Settings
 

@@ -28,6 +28,7 @@ import pytest
 import redis as sync_redis
 from arq import create_pool
 from arq.connections import RedisSettings
+from starlette.datastructures import Secret
 
 from app.assets import build_static
 from app.catalog.seed import seed_catalog
@@ -35,6 +36,7 @@ from app.commands import build_search_index
 from app.db import create_engine
 from app.devstack.mailsink import LocalMailSink
 from app.devstack.oidc import DEMO_PROVIDER, LocalOidcProvider
+from app.devstack.paysim import WEBHOOK_PATH, LocalPaymentSimulator
 from app.devstack.ports import free_port, wait_for_port
 from app.devstack.postgres import LocalPostgres
 from app.devstack.processes import start_web, start_worker, stop_process
@@ -56,6 +58,7 @@ SEEDED_TEMPLATE = "tpl_seeded"
 _TEST_REDIS_DATABASES = itertools.cycle(range(1, 16))
 REDIS_DATABASES = 32
 _FREE_LIVE_REDIS_DATABASES = list(range(16, REDIS_DATABASES))
+IN_PROCESS_SHOP = "http://shop.test"  # the `client` fixture's base URL
 
 
 @pytest.fixture(scope="session")
@@ -97,6 +100,26 @@ def mail_sink(workdir: Path) -> Iterator[LocalMailSink]:
     sink.start()
     yield sink
     sink.stop()
+
+
+@pytest.fixture(scope="session")
+def payment_simulator(workdir: Path) -> Iterator[LocalPaymentSimulator]:
+    """The local Stripe stand-in (app/paysim) in its own process. Each test and each live shop
+    gets an account of its own on it (its own keys, events and faults)."""
+    simulator = LocalPaymentSimulator(workdir / "paysim", free_port())
+    simulator.start()
+    yield simulator
+    simulator.stop()
+
+
+def payment_account(
+    simulator: LocalPaymentSimulator, webhook_url: str | None = None
+) -> dict[str, str]:
+    """A fresh simulator account; the STRIPE_* environment that points a shop at it. Without
+    a webhook URL the simulator keeps the events for the test to read (`/_sim/events`)."""
+    api_key, secret = f"sk_test_{uuid.uuid4().hex}", f"whsec_{uuid.uuid4().hex}"
+    simulator.add_account(api_key, secret, webhook_url)
+    return simulator.shop_env(api_key, secret)
 
 
 @pytest.fixture
@@ -162,8 +185,10 @@ def database_url(postgres: LocalPostgres, templates_ready: None) -> Iterator[str
 
 @pytest.fixture
 def settings(
-    database_url: str, redis_url: str, mail_sink: LocalMailSink, static_dir: Path, media_dir: Path
-) -> Settings:
+    database_url: str, redis_url: str, mail_sink: LocalMailSink, static_dir: Path, media_dir: Path,
+    payment_simulator: LocalPaymentSimulator,
+) -> Settings:  # fmt: skip
+    stripe = payment_account(payment_simulator)
     return Settings(
         environment="test",
         database_url=database_url,
@@ -173,6 +198,9 @@ def settings(
         media_dir=media_dir,
         db_pool_size=2,
         log_json=False,
+        stripe_api_base=stripe["STRIPE_API_BASE"],
+        stripe_secret_key=Secret(stripe["STRIPE_SECRET_KEY"]),
+        stripe_webhook_secret=Secret(stripe["STRIPE_WEBHOOK_SECRET"]),
     )
 
 
@@ -189,6 +217,9 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "STATIC_DIR": str(settings.static_dir),
         "MEDIA_DIR": str(settings.media_dir),
         "LOG_JSON": "false",
+        "STRIPE_API_BASE": settings.stripe_api_base,
+        "STRIPE_SECRET_KEY": str(settings.stripe_secret_key),
+        "STRIPE_WEBHOOK_SECRET": str(settings.stripe_webhook_secret),
     }
 
 
@@ -268,8 +299,6 @@ def broken_settings(settings: Settings) -> Settings:
 
 
 # --- OpenID Connect: the local provider ------------------------------------------------------
-
-IN_PROCESS_SHOP = "http://shop.test"  # the `client` fixture's base URL
 
 
 @pytest.fixture(scope="session")
@@ -398,9 +427,16 @@ def live_server(
     static_dir: Path,
     media_dir: Path,
     mail_sink: LocalMailSink,
+    payment_simulator: LocalPaymentSimulator,
 ) -> Iterator[str]:
-    """The seeded shop served by hypercorn, with its worker, for the browser tests."""
-    yield from serve_seeded_shop(postgres, redis_server, static_dir, media_dir, mail_sink=mail_sink)
+    """The seeded shop served by hypercorn, with its worker, for the browser tests; card
+    payments go to the simulator, which sends its webhooks back to this shop."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    stripe = payment_account(payment_simulator, f"{url}{WEBHOOK_PATH}")
+    yield from serve_seeded_shop(
+        postgres, redis_server, static_dir, media_dir, mail_sink=mail_sink, port=port, **stripe
+    )
 
 
 @pytest.fixture(scope="session")

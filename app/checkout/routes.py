@@ -30,9 +30,11 @@ from app.checkout.state import SESSION_KEY, CheckoutState
 from app.db import transaction
 from app.orders.vouchers import VoucherRefused
 from app.payments import service as payments
+from app.payments.errors import PaymentError
 from app.web.caching import keep_private
 from app.web.forms import field, personal_form, render_personal
 from app.web.params import whole_number
+from app.web.security import allow_payment_page
 from app.web.sessions import CART_TOKEN_KEY, current_session
 
 ORDERS_KEY = "orders"  # order numbers placed in this session, for guests to see them
@@ -183,7 +185,8 @@ async def _review(request: Request, visit: Visit, errors: dict[str, str]) -> Res
     context = {"priced": priced, "quote": priced.quote, "errors": errors,
                "payment_methods": payments.available_methods(),
                "country": COUNTRIES[visit.state.address["country"]].name}  # fmt: skip
-    return _page(request, visit, "checkout/review.html", context, 422 if errors else 200)
+    response = _page(request, visit, "checkout/review.html", context, 422 if errors else 200)
+    return allow_payment_page(response, settings)
 
 
 async def review_page(request: Request) -> Response:
@@ -217,15 +220,18 @@ async def place_order(request: Request) -> Response:
     if visit is None:
         return _go("/cart")
     form = await personal_form(request, visit.session)
-    key = field(form, "key", 64)
+    key, method = field(form, "key", 64), field(form, "payment_method", 20)
     if len(key) < 16:
         return await _review(request, visit, {"form": "Please place the order from this page."})
+    if method not in payments.method_codes():
+        return await _review(request, visit, {"payment": "Please choose how to pay."})
     try:
+        settings = request.app.state.settings
         async with transaction(request.app.state.sessionmaker) as db:
             placed = await checkout.place_order(
                 db, cart_token=visit.cart_token, state=visit.state, key=key,
                 expected_total_minor=whole_number(field(form, "total", 12), 0, 10**11),
-                account_id=visit.session.account_id, settings=request.app.state.settings,
+                account_id=visit.session.account_id, settings=settings,
                 now=datetime.now(UTC),
             )  # fmt: skip
     except ItemsUnavailable as unavailable:
@@ -234,9 +240,18 @@ async def place_order(request: Request) -> Response:
     except (CheckoutError, VoucherRefused) as refused:
         where = "voucher" if isinstance(refused, VoucherRefused) else "form"
         return await _review(request, visit, {where: refused.message})
-    await _remember_order(request, visit, placed.order.number)
-    target = placed.payment.redirect_url if placed.payment else None
-    return _go(target or f"/orders/{placed.order.number}")
+    number = placed.order.number
+    await _remember_order(request, visit, number)
+    if method != payments.CARD or placed.order.status != "pending_payment":
+        return _go(f"/orders/{number}")
+    try:
+        started = await payments.start_payment(
+            request.app.state.sessionmaker, request.app.state.payment_gateway, settings, number,
+            datetime.now(UTC),
+        )  # fmt: skip
+    except PaymentError as error:  # the order stands; its page explains and offers "Pay now"
+        return _go(f"/orders/{number}?payment_error={error.code}")
+    return _go(started.redirect_url or f"/orders/{number}")
 
 
 async def _remember_order(request: Request, visit: Visit, number: str) -> None:

@@ -1,5 +1,6 @@
 """Checkout: from a cart to a placed order handed to payment. Owns no tables; orchestrates the
-cart, inventory, orders, notifications and payments services. Never commits.
+cart, inventory, orders and notifications services; the route hands the placed order to the
+payments service after the commit. Never commits.
 
 `place_order` does all of its writes in the caller's one transaction: the order and its lines,
 the stock reservation, the voucher use, the confirmation mail in the outbox, the emptied cart.
@@ -27,8 +28,6 @@ from app.notifications.service import queue_email
 from app.orders import service as orders
 from app.orders.models import Order
 from app.orders.vouchers import VoucherRefused, discount_for
-from app.payments import service as payments
-from app.payments.service import PaymentStart
 from app.settings import Settings
 
 
@@ -62,7 +61,6 @@ class Priced:
 class Placed:
     order: Order
     created: bool  # False: this key had placed the order already (a replay)
-    payment: PaymentStart | None
 
 
 def clean_details(email: str, address: Mapping[str, str]) -> tuple[str, dict[str, str]]:
@@ -177,7 +175,7 @@ async def place_order(
     """
     existing = await orders.find_order_by_key(session, key)
     if existing is not None:
-        return Placed(existing, False, None)
+        return Placed(existing, False)
     try:
         priced = await price_checkout(session, cart_token, state, settings, now)
         if priced.voucher_problem:
@@ -187,7 +185,7 @@ async def place_order(
         # the cart (or taking its stock, or the voucher's last use): then its order is the order.
         twin = await orders.find_order_by_key(session, key)
         if twin is not None:
-            return Placed(twin, False, None)
+            return Placed(twin, False)
         raise
     if expected_total_minor is not None and priced.quote.total_minor != expected_total_minor:
         raise CheckoutError(
@@ -198,7 +196,7 @@ async def place_order(
     draft = _draft(state, account_id, priced.quote, request_hash)
     order, created = await orders.create_order(session, draft, key, expires, state.email)
     if not created:  # a concurrent submit with this key won: its order is the order
-        return Placed(order, False, None)
+        return Placed(order, False)
     wanted = [Line(line.variant_id, line.quantity) for line in priced.cart.lines]
     try:
         await inventory.reserve(session, order.number, wanted, expires, actor=state.email)
@@ -210,8 +208,9 @@ async def place_order(
         )
     await _queue_confirmation(session, order, priced.quote, settings)
     await cart.empty_cart(session, cart_token)
-    payment = await payments.start_payment(session, order)
-    return Placed(order, True, payment)
+    # Payment starts after this transaction commits (payments.start_payment): the provider is
+    # never called while the order's and the stock's rows are locked.
+    return Placed(order, True)
 
 
 def _shortage(view: CartView, short: OutOfStock) -> list[str]:

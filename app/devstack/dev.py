@@ -17,6 +17,7 @@ from app.assets import build_static
 from app.devstack.errors import DevStackError
 from app.devstack.mailsink import LocalMailSink
 from app.devstack.oidc import DEMO_LABEL, DEMO_PROVIDER, LocalOidcProvider
+from app.devstack.paysim import WEBHOOK_PATH, LocalPaymentSimulator
 from app.devstack.ports import require_free_port, wait_for_port
 from app.devstack.postgres import LocalPostgres, cluster_directory
 from app.devstack.processes import start_web, start_worker, stop_process
@@ -77,6 +78,17 @@ def run_dev(products: int) -> int:
             provider.start()
             stops.append(provider.stop)
             env.update(provider.app_env())
+        paysim_url = None
+        if "STRIPE_API_BASE" not in os.environ:
+            simulator = LocalPaymentSimulator(
+                settings.data_dir / "paysim",
+                int(os.environ.get("EDGECART_PAYSIM_PORT", "55111")),
+                webhook_url=f"{settings.site_url}{WEBHOOK_PATH}",
+            )
+            simulator.start()
+            stops.append(simulator.stop)
+            env.update(simulator.shop_env())
+            paysim_url = simulator.url
         settings = Settings.from_env(env)
         _prepare(settings, products)
         web = start_web(settings.host, settings.port, env)
@@ -88,7 +100,7 @@ def run_dev(products: int) -> int:
             varnish = LocalVarnish(settings.data_dir / "varnish", settings.edge_port, settings.port)
             varnish.start()
             stops.append(varnish.stop)
-        _print_banner(settings, edge, mail_dir)
+        _print_banner(settings, edge, mail_dir, paysim_url)
         _wait_for_exit({"the app (hypercorn)": web, "the worker (arq)": worker})
         return 0
     except (_Stop, KeyboardInterrupt):
@@ -124,7 +136,9 @@ def _prepare(settings: Settings, products: int) -> None:
     asyncio.run(create_staff(settings, DEV_STAFF_EMAIL, DEV_STAFF_PASSWORD))
 
 
-def _print_banner(settings: Settings, edge: bool, mail_dir: Path | None) -> None:
+def _print_banner(
+    settings: Settings, edge: bool, mail_dir: Path | None, paysim_url: str | None
+) -> None:
     lines = [
         "",
         "Edgecart is up.",
@@ -138,6 +152,9 @@ def _print_banner(settings: Settings, edge: bool, mail_dir: Path | None) -> None
         else f"  sent mail:      to {_smtp_server(settings.smtp_url)} (SMTP_URL)",
         f"  staff login:    {DEV_STAFF_EMAIL} / {DEV_STAFF_PASSWORD}",
         _sign_in_line(settings),
+        f"  card payments:  payment simulator at {paysim_url} (card 4242 4242 4242 4242 pays)"
+        if paysim_url
+        else f"  card payments:  Stripe at {settings.stripe_api_base} (STRIPE_API_BASE)",
         f"  data:           {settings.data_dir}",
         "Press Ctrl-C to stop everything.",
         "",

@@ -204,6 +204,19 @@ async def commit(session: AsyncSession, reference: str, actor: str = "") -> int:
     return await _settle(session, reference, "committed", "sell", actor, sold=True)
 
 
+async def extend(session: AsyncSession, reference: str, until: datetime) -> int:
+    """Keep the units held for `reference` until at least `until` (a payment is in progress);
+    how many reservation lines are still held (0: they were released already)."""
+    held = await session.execute(
+        text(
+            "UPDATE stock_reservation SET expires_at = GREATEST(expires_at, :until) "
+            "WHERE reference = :reference AND status = 'held' RETURNING id"
+        ),
+        {"reference": reference, "until": until},
+    )
+    return len(held.all())
+
+
 async def release_expired(session: AsyncSession, now: datetime, limit: int = 100) -> list[str]:
     """Release reservations held past their expiry; the references (order numbers) released."""
     rows = await session.execute(

@@ -15,7 +15,9 @@ from app.accounts import service as accounts
 from app.accounts.validation import COUNTRIES
 from app.db import transaction
 from app.orders import service as orders
-from app.web.caching import keep_private
+from app.payments import service as payments
+from app.web.forms import render_personal
+from app.web.security import allow_payment_page
 from app.web.sessions import current_session
 
 ORDERS_KEY = "orders"  # order numbers placed in this session (app/checkout/routes.py)
@@ -37,15 +39,17 @@ async def order_page(request: Request) -> Response:
         if order is None or order.id is None or not allowed:
             raise HTTPException(404)
         lines = await orders.list_lines(db, order.id)
+        payment = await payments.order_payment(db, order)
+    problem = payments.problem_for(request.query_params.get("payment_error", "")[:40])
     context = {"order": order, "lines": lines, "title": f"Order {order.number}",
+               "payment": payment, "payment_problem": problem or payment.problem,
+               "link_key": request.query_params.get("key", "")[:100],
                "status_label": orders.STATUS_LABELS[order.status],
                "country": COUNTRIES.get(order.shipping_address.get("country", "")),
                "account": account}  # fmt: skip
-    response: Response = request.app.state.templates.TemplateResponse(
-        request, "orders/order.html", context
-    )
+    response = render_personal(request, "orders/order.html", context, session=session)
     response.headers["Referrer-Policy"] = "no-referrer"  # the signed link stays here
-    return keep_private(response)
+    return allow_payment_page(response, request.app.state.settings)
 
 
 routes = [Route("/orders/{number}", order_page, methods=["GET"], name="order")]

@@ -289,6 +289,40 @@ async def mark_paid(session: AsyncSession, order: Order, actor: str, note: str =
     return order
 
 
+async def lock_order(session: AsyncSession, order_id: int) -> Order | None:
+    """The order, read afresh and locked until the transaction ends: whoever settles a payment
+    holds this lock, so two of them racing (redirect, webhook, a job) go one after the other."""
+    found = await session.execute(
+        select(Order)
+        .where(col(Order.id) == order_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return found.scalar_one_or_none()
+
+
+async def extend_reservation(
+    session: AsyncSession, order: Order, until: datetime, now: datetime
+) -> bool:
+    """Hold an unpaid order (and its stock) until at least `until`, for a payment in progress.
+    False when the order is no longer waiting for payment or its hold has already run out."""
+    changed = await session.execute(
+        update(Order)
+        .where(
+            col(Order.id) == order.id,
+            col(Order.status) == PENDING_PAYMENT,
+            col(Order.reserved_until) > now,
+        )
+        .values(reserved_until=func.greatest(Order.reserved_until, until))
+        .returning(col(Order.id))
+    )
+    if changed.scalar_one_or_none() is None:
+        return False
+    held = await inventory.extend(session, order.number, until)
+    await session.refresh(order)
+    return held > 0
+
+
 async def cancel_expired_orders(
     session: AsyncSession, now: datetime, limit: int = 100
 ) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.settings import Settings
@@ -30,6 +31,17 @@ def content_security_policy(form_action: Iterable[str] = ()) -> str:
 
 
 CONTENT_SECURITY_POLICY = content_security_policy()
+
+
+def allow_payment_page(response: Response, settings: Settings) -> Response:
+    """For a page whose form leads, by a redirect, to the hosted payment page (place-order,
+    "Pay now"): browsers check a form's redirects against form-action too."""
+    response.headers["Content-Security-Policy"] = content_security_policy(
+        [settings.payment_page_origin]
+    )
+    return response
+
+
 PERMISSIONS_POLICY = (
     "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
 )

@@ -46,6 +46,9 @@ PRODUCTION = {
     "EDGECART_ENV": "production",
     "SECRET_KEY": "x" * 40,
     "SITE_URL": "https://shop.example",
+    "STRIPE_API_BASE": "https://api.stripe.com",
+    "STRIPE_SECRET_KEY": "sk_live_not_a_real_key",
+    "STRIPE_WEBHOOK_SECRET": "whsec_not_a_real_secret",
 }
 
 
@@ -172,3 +175,34 @@ def test_oauth_settings_come_from_the_environment() -> None:
     assert settings.oauth_access_token_seconds == 300
     assert settings.oauth_refresh_token_days == 7
     assert settings.oauth_signing_algorithm == "RS256"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "complaint"),
+    [
+        pytest.param("STRIPE_API_BASE", "http://127.0.0.1:55111", "simulator", id="simulator"),
+        pytest.param("STRIPE_API_BASE", "http://stripe.internal", "simulator", id="plain-http"),
+        pytest.param("STRIPE_SECRET_KEY", "sk_test_edgecart_simulator", "STRIPE_SECRET_KEY",
+                     id="secret-key"),
+        pytest.param("STRIPE_WEBHOOK_SECRET", "whsec_edgecart_simulator",
+                     "STRIPE_WEBHOOK_SECRET", id="webhook-secret"),
+    ],
+)  # fmt: skip
+def test_production_refuses_the_payment_simulator_defaults(
+    name: str, value: str, complaint: str
+) -> None:
+    with pytest.raises(SettingsError, match=complaint):
+        Settings.from_env({**PRODUCTION, name: value})
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        pytest.param("STRIPE_CAPTURE", "later", id="capture"),
+        pytest.param("PAYMENT_WINDOW_MINUTES", "10", id="window-below-stripe-minimum"),
+        pytest.param("STRIPE_TIMEOUT_SECONDS", "0", id="timeout"),
+    ],
+)
+def test_bad_payment_settings_are_refused_by_name(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env({name: value})

@@ -47,11 +47,12 @@ async def _to_review(client: httpx.AsyncClient) -> tuple[str, str, httpx.Respons
     return key.group(1), total.group(1), review
 
 
-async def _place(client: httpx.AsyncClient, key: str, total: str) -> httpx.Response:
+async def _place(
+    client: httpx.AsyncClient, key: str, total: str, method: str = "pay_later"
+) -> httpx.Response:
     token = await csrf_token(client, "/checkout")
-    return await client.post(
-        "/checkout/place-order", data={"csrf_token": token, "key": key, "total": total}
-    )
+    data = {"csrf_token": token, "key": key, "total": total, "payment_method": method}
+    return await client.post("/checkout/place-order", data=data)
 
 
 async def _count(database_url: str, table: str) -> int:
@@ -59,16 +60,18 @@ async def _count(database_url: str, table: str) -> int:
         return int((await session.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one())
 
 
-async def test_a_guest_checks_out_to_an_order_waiting_for_payment(
-    client: httpx.AsyncClient, database_url: str
+async def test_a_guest_checks_out_to_the_hosted_payment_page(
+    client: httpx.AsyncClient, database_url: str, settings: Settings
 ) -> None:
     await _fill_cart(client, database_url)
 
     details = await _details(client)
     shipping = await client.get("/checkout/shipping")
     key, total, review = await _to_review(client)
-    placed = await _place(client, key, total)
-    page = await client.get(placed.headers["location"])
+    placed = await _place(client, key, total, method="card")
+    async with session_for(database_url) as session:
+        number = (await session.execute(text("SELECT number FROM shop_order"))).scalar_one()
+    page = await client.get(f"/orders/{number}")
     cart_page = await client.get("/cart")
 
     assert details.status_code == 303
@@ -81,11 +84,12 @@ async def test_a_guest_checks_out_to_an_order_waiting_for_payment(
     assert 'data-testid="cart-total">€29.95<' in review.text
     assert "incl. €4.78 VAT" in review.text
     assert 'data-testid="payment-method"' in review.text
+    assert 'name="payment_method" value="card" checked' in review.text
     assert placed.status_code == 303
-    assert _NUMBER.fullmatch(placed.headers["location"])
+    assert placed.headers["location"].startswith(f"{settings.stripe_api_base}/c/pay/cs_test_")
     assert 'data-testid="order-number">EC-' in page.text
     assert 'data-status="pending_payment"' in page.text
-    assert "Payment is not yet possible in this demo" in page.text
+    assert "waiting for payment" in page.text
     assert page.headers["cache-control"] == "private, no-store"
     assert 'data-testid="cart-empty"' in cart_page.text
 
@@ -180,7 +184,7 @@ async def test_double_submits_and_replays_place_one_order(
     await _fill_cart(client, database_url)
     key, total, _ = await _to_review(client)
     token = await csrf_token(client, "/checkout/review")
-    data = {"csrf_token": token, "key": key, "total": total}
+    data = {"csrf_token": token, "key": key, "total": total, "payment_method": "pay_later"}
 
     first, second = await asyncio.gather(
         client.post("/checkout/place-order", data=data),
@@ -280,3 +284,16 @@ async def test_a_signed_in_shopper_uses_a_saved_address_and_sees_the_order_in_th
     assert "Express delivery" in review.text
     number = placed.headers["location"].rsplit("/", 1)[1]
     assert f'href="/orders/{number}"' in account.text
+
+
+async def test_an_unknown_payment_method_is_refused_with_422(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
+    await _fill_cart(client, database_url)
+    key, total, _ = await _to_review(client)
+
+    refused = await _place(client, key, total, method="bitcoin")
+
+    assert refused.status_code == 422
+    assert "Please choose how to pay." in refused.text
+    assert await _count(database_url, "shop_order") == 0
