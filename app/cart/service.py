@@ -46,12 +46,17 @@ class CartLineView:
     unit_price_minor: int
     currency: str
     available: int
+    unit_weight_grams: int  # shipping weight of one unit
     # What changed since the shopper added it, in words; None when all is well.
     note: str | None = None
 
     @property
     def total_minor(self) -> int:
         return self.unit_price_minor * self.quantity
+
+    @property
+    def weight_grams(self) -> int:
+        return self.unit_weight_grams * self.quantity
 
     @property
     def buyable(self) -> bool:
@@ -72,6 +77,11 @@ class CartView:
     @property
     def subtotal_minor(self) -> int:
         return sum(line.total_minor for line in self.lines if line.buyable)
+
+    @property
+    def weight_grams(self) -> int:
+        """What the parcel of the buyable lines weighs (as the subtotal counts them)."""
+        return sum(line.weight_grams for line in self.lines if line.buyable)
 
     @property
     def currency(self) -> str:
@@ -206,7 +216,8 @@ def _line_view(line: CartLine, offer: catalog.VariantOffer, available: int) -> C
         variant_id=line.variant_id, product_slug=offer.product_slug,
         product_title=offer.product_title, variant_title=offer.variant_title, sku=offer.sku,
         image=offer.image, quantity=line.quantity, unit_price_minor=offer.price_minor,
-        currency=offer.currency, available=max(0, available), note=note,
+        currency=offer.currency, available=max(0, available),
+        unit_weight_grams=offer.weight_grams, note=note,
     )  # fmt: skip
 
 

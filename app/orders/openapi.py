@@ -112,6 +112,7 @@ _ORDER_LINE_EXAMPLE = {
     "discount_minor": 0,
     "tax_minor": 1437,
     "total_minor": 9000,
+    "unit_weight_grams": 320,
 }
 EXAMPLES: JSON = {
     "ApiCart": {"token": "6bq0y0kq7Yx3oT1v2m5-9aB8cD4eF6gH", "lines": [_LINE_EXAMPLE],
@@ -192,8 +193,9 @@ def paths(s: Schemas) -> JSON:
                 "Orders the cart's lines for the address and shipping method (priced as at "
                 "checkout; payment is pay-later for now), holds the stock and empties the cart. "
                 "Once per `Idempotency-Key`: a replay answers 200 with the order already "
-                "placed. Items that cannot be had are 409 `out_of_stock`, naming each; nothing "
-                "is ordered then. A token acting for a shopper places the order on their "
+                "placed. Items that cannot be had are 409 `out_of_stock`, naming each; a cart "
+                "too heavy for a weight-banded method (`parcel`) is 409 `shipping_unavailable`; "
+                "nothing is ordered then. A token acting for a shopper places the order on their "
                 "account.",
                 write,
                 {"201": {**order, "headers": {**_PRIVATE, **_LOCATION}},
@@ -202,8 +204,9 @@ def paths(s: Schemas) -> JSON:
                                        "characters", "invalid_parameter", "bad_request"),
                  "404": _NO_CART,
                  "409": error_response("Sorry, Linen Shirt (M) has just sold out: remove it "
-                                       "from your cart to order.", "out_of_stock", "empty_cart"),
-                 "422": error_response("shipping_method must be one of standard, express",
+                                       "from your cart to order.", "out_of_stock", "empty_cart",
+                                       "shipping_unavailable"),
+                 "422": error_response("shipping_method must be one of standard, express, parcel",
                                        "invalid_field")},
                 [_IDEMPOTENCY_KEY], _NEW_ORDER,
             ),

@@ -42,6 +42,8 @@ ERROR_CODES = {
     "empty_cart": "An order needs a cart with at least one line (409).",
     "out_of_stock": "Items of the cart cannot be had in the quantity asked for (409); the "
     "message names each one. Nothing was ordered.",
+    "shipping_unavailable": "The shipping method cannot take the cart, e.g. a parcel heavier "
+    "than its last weight band (409); the message says why. Nothing was ordered.",
     "rate_limited": "Too many requests; wait `Retry-After` seconds and retry (429). With an "
     "access token, the limit counts every request of the token's client.",
     "missing_token": "The endpoint needs an access token and none was sent (401).",

@@ -56,9 +56,10 @@ async def _account_token(settings: Settings, client_id: str, account_id: int) ->
                              lifetime=600)  # fmt: skip
 
 
-async def _variant(database_url: str, on_hand: int = 5) -> int:
+async def _variant(database_url: str, on_hand: int = 5, grams: int = 300) -> int:
     async with session_for(database_url) as session:
-        made = await make_product(session, title="Linen Shirt", stock=(on_hand,), price_minor=2500)
+        made = await make_product(session, title="Linen Shirt", stock=(on_hand,), price_minor=2500,
+                                  weight_grams=grams)  # fmt: skip
     return made.variant_ids[0]
 
 
@@ -249,6 +250,28 @@ async def test_stock_gone_before_ordering_is_409_naming_the_item_and_orders_noth
     assert response.json()["code"] == "out_of_stock"
     assert "Linen Shirt (Option 1)" in response.json()["message"]
     assert (await client.get("/api/v1/orders", headers=_bearer(token))).json()["total"] == 0
+
+
+async def test_a_parcel_is_priced_by_weight_and_refused_when_too_heavy(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
+    token = await _channel_token(client, database_url)
+    light = await _cart_with(client, token, await _variant(database_url, grams=300), 2)
+    heavy = await _cart_with(client, token, await _variant(database_url, grams=16_000), 2)
+
+    placed = await _place(client, token, _order(light, shipping_method="parcel"))
+    refused = await _place(client, token, _order(heavy, shipping_method="parcel"))
+
+    assert placed.status_code == 201, placed.text
+    order = placed.json()
+    assert (order["shipping_method"], order["shipping_minor"]) == ("parcel", 390)  # 600 g
+    assert order["lines"][0]["unit_weight_grams"] == 300
+    assert refused.status_code == 409
+    assert refused.json() == {
+        "code": "shipping_unavailable",
+        "message": "Parcel by weight takes parcels up to 31.5 kg; your order weighs 32 kg.",
+    }
+    assert (await client.get("/api/v1/orders", headers=_bearer(token))).json()["total"] == 1
 
 
 @pytest.mark.parametrize(
