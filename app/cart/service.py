@@ -48,6 +48,7 @@ class CartLineView:
     unit_price_minor: int
     currency: str
     available: int
+    unit_weight_grams: int  # shipping weight of one unit
     # What changed since the shopper added it, in words; None when all is well.
     note: str | None = None
     # The same as a stable code (PROBLEMS) for API clients; None when all is well.
@@ -56,6 +57,10 @@ class CartLineView:
     @property
     def total_minor(self) -> int:
         return self.unit_price_minor * self.quantity
+
+    @property
+    def weight_grams(self) -> int:
+        return self.unit_weight_grams * self.quantity
 
     @property
     def buyable(self) -> bool:
@@ -77,6 +82,11 @@ class CartView:
     @property
     def subtotal_minor(self) -> int:
         return sum(line.total_minor for line in self.lines if line.buyable)
+
+    @property
+    def weight_grams(self) -> int:
+        """What the parcel of the buyable lines weighs (as the subtotal counts them)."""
+        return sum(line.weight_grams for line in self.lines if line.buyable)
 
     @property
     def currency(self) -> str:
@@ -232,6 +242,7 @@ def _line_view(line: CartLine, offer: catalog.VariantOffer, available: int) -> C
         product_title=offer.product_title, variant_title=offer.variant_title, sku=offer.sku,
         image=offer.image, quantity=line.quantity, unit_price_minor=offer.price_minor,
         currency=offer.currency, available=max(0, available), note=note, problem=problem,
+        unit_weight_grams=offer.weight_grams,
     )  # fmt: skip
 
 

@@ -57,6 +57,8 @@ class Variant(SQLModel, table=True):
     compare_at_minor: int | None = Field(default=None)
     currency: str = Field(max_length=3)
     position: int = Field(default=0)
+    # Shipping weight of one unit, packed; weight-banded shipping rates add these up.
+    weight_grams: int = Field(default=500, ge=0)
 
 
 class ProductImage(SQLModel, table=True):

@@ -159,6 +159,24 @@ DEPARTMENTS = (
     ),
 )  # fmt: skip
 
+# Shipping weight, packed, of one unit in the smallest size: a range per subcategory, and how
+# much heavier each size step up is (a set of 4 mugs weighs about four times one mug).
+SUBCATEGORY_GRAMS: dict[str, tuple[int, int]] = {
+    "Knitwear": (350, 800), "Shirts": (200, 400), "T-Shirts": (120, 260), "Jackets": (600, 1800),
+    "Trousers": (350, 800), "Sneakers": (700, 1100), "Boots": (1100, 1900),
+    "Sandals": (300, 700), "Dress Shoes": (800, 1300), "Slippers": (250, 600),
+    "Lighting": (900, 6500), "Textiles": (300, 4500), "Decor": (250, 3000),
+    "Storage": (400, 6000), "Tableware": (250, 900), "Cookware": (1200, 4500),
+    "Utensils": (80, 900), "Glassware": (200, 1200), "Coffee & Tea": (400, 2000),
+    "Camping": (500, 4500), "Hiking": (250, 1600), "Garden": (600, 9000),
+    "Rainwear": (250, 900), "Bags": (300, 1500), "Wallets": (40, 200), "Hats": (60, 250),
+    "Scarves": (80, 350),
+}  # fmt: skip
+WEIGHT_PER_SIZE_STEP = {
+    "Clothing": 0.06, "Shoes": 0.03, "Home": 0.6, "Kitchen": 1.5, "Outdoor": 0.4,
+    "Accessories": 0.0,
+}  # fmt: skip
+
 COLOURS = (
     ("Navy", "blue"), ("Black", "black"), ("Charcoal", "grey"), ("Oatmeal", "neutral"),
     ("Sage", "green"), ("Olive", "green"), ("Rust", "orange"), ("Mustard", "yellow"),
@@ -182,13 +200,15 @@ class _Subcategory:
     nouns: tuple[str, ...]
     materials: tuple[str, ...]
     image_stems: tuple[str, ...]
+    grams: tuple[int, int]  # SUBCATEGORY_GRAMS
 
 
 _COLUMNS = {
     "category": "id, parent_id, slug, name, description, position",
     "product": "id, slug, title, description, category_id, attributes, is_featured, created_at",
     "product_variant": (
-        "id, product_id, sku, title, options, price_minor, compare_at_minor, currency, position"
+        "id, product_id, sku, title, options, price_minor, compare_at_minor, currency, position, "
+        "weight_grams"
     ),
     "product_image": "id, product_id, position, stem, alt, width, height",
     "stock_level": "variant_id, on_hand",
@@ -214,7 +234,8 @@ def _category_tree(pool: Sequence[Design]) -> tuple[list[Row], list[_Subcategory
             description = f"{name} from our {department.name.lower()} department."
             rows.append((next_id, department_id, slugify(name), name, description, sub_position))
             words = tuple(nouns.split("|")), tuple(materials.split("|"))
-            subcategories.append(_Subcategory(next_id, department, *words, stems))
+            grams = SUBCATEGORY_GRAMS[name]
+            subcategories.append(_Subcategory(next_id, department, *words, stems, grams))
             next_id += 1
     return rows, subcategories
 
@@ -297,6 +318,9 @@ def _add_product(
     # Drawn apart from the product's own generator, so sales leave the rest of the row alone.
     sale = Random(f"{seed}/{product_id}/sale")
     markup = sale.choice((1.25, 1.33, 1.5)) if sale.random() < SALE_SHARE else None
+    # Its own generator too, so weights left the rows seeded before them unchanged.
+    grams = Random(f"{seed}/{product_id}/weight").randint(*sub.grams)
+    per_step = WEIGHT_PER_SIZE_STEP[department.name]
     for position, (option, step, on_hand) in enumerate(zip(options, steps, stock, strict=True)):
         variant_id += 1
         price = round(base * (1 + department.size_premium * step)) * 100 - cents_off
@@ -312,6 +336,7 @@ def _add_product(
                 compare_at,
                 currency,
                 position,
+                round(grams * (1 + per_step * step) / 10) * 10,
             )
         )
         batch["stock_level"].append((variant_id, on_hand))

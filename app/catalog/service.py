@@ -361,6 +361,7 @@ class VariantOffer:
     price_minor: int
     currency: str
     image: ImageView | None
+    weight_grams: int  # one unit, for weight-banded shipping
 
 
 async def list_variant_offers(
@@ -372,7 +373,7 @@ async def list_variant_offers(
     rows = await session.execute(
         text(
             "SELECT v.id, p.id, p.slug, p.title, v.title, v.sku, v.price_minor, v.currency, "
-            "i.stem, i.alt, i.width, i.height "
+            "i.stem, i.alt, i.width, i.height, v.weight_grams "
             "FROM product_variant v JOIN product p ON p.id = v.product_id "
             "LEFT JOIN LATERAL (SELECT stem, alt, width, height FROM product_image "
             "  WHERE product_id = p.id ORDER BY position, id LIMIT 1) i ON true "
@@ -386,5 +387,6 @@ async def list_variant_offers(
         offers[row[0]] = VariantOffer(
             variant_id=row[0], product_id=row[1], product_slug=row[2], product_title=row[3],
             variant_title=row[4], sku=row[5], price_minor=row[6], currency=row[7], image=image,
+            weight_grams=row[12],
         )  # fmt: skip
     return offers

@@ -24,19 +24,55 @@ REGION_TAX_RATES_BP: dict[tuple[str, str], int] = {
 
 
 @dataclass(frozen=True)
+class WeightBand:
+    up_to_grams: int  # parcels up to and including this weight
+    price_minor: int
+
+
+@dataclass(frozen=True)
 class ShippingMethod:
     code: str
     name: str
-    price_minor: int
+    price_minor: int  # the flat rate; unused when the method has weight bands
     free_over_minor: int | None  # goods (after discount) at or above this ship free
     days: str
+    # Ascending bands: the first that holds the parcel's weight sets the price. A parcel
+    # heavier than the last band cannot go by this method at all, free or not.
+    bands: tuple[WeightBand, ...] = ()
 
 
-# Weight-based rates need a weight per variant, which the catalog does not have yet.
 SHIPPING_METHODS: dict[str, ShippingMethod] = {
     "standard": ShippingMethod("standard", "Standard delivery", 495, 5000, "3 to 5 working days"),
     "express": ShippingMethod("express", "Express delivery", 1290, None, "next working day"),
-}
+    "parcel": ShippingMethod(
+        "parcel", "Parcel by weight", 0, 15000, "2 to 4 working days",
+        bands=(
+            WeightBand(1_000, 390), WeightBand(5_000, 590), WeightBand(10_000, 890),
+            WeightBand(20_000, 1390), WeightBand(31_500, 1890),
+        ),
+    ),
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ShippingRate:
+    """What a method costs for one parcel, or why it cannot take it (price then None)."""
+
+    method: ShippingMethod
+    price_minor: int | None
+    refusal: str | None = None
+
+    @property
+    def available(self) -> bool:
+        return self.price_minor is not None
+
+
+class ShippingUnavailable(ValueError):
+    """The method cannot take this parcel; `message` is for the shopper."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 class PricingError(ValueError):
@@ -51,6 +87,11 @@ class PriceLine:
     variant_title: str
     quantity: int
     unit_price_minor: int
+    unit_weight_grams: int
+
+    @property
+    def weight_grams(self) -> int:
+        return self.unit_weight_grams * self.quantity
 
 
 @dataclass(frozen=True)
@@ -77,6 +118,7 @@ class Quote:
     total_minor: int
     tax_rate_bp: int
     prices_include_tax: bool
+    weight_grams: int
 
 
 def tax_rate(country: str, region: str = "") -> int:
@@ -98,10 +140,41 @@ def tax_of(amount_minor: int, rate_bp: int, *, included: bool) -> int:
     return _round_div(amount_minor * rate_bp, 10_000)
 
 
-def shipping_price(method: ShippingMethod, goods_minor: int) -> int:
+def format_weight(grams: int) -> str:
+    """850 g, 1 kg, 2.4 kg, 31.5 kg: what a shopper reads (kg to one decimal, rounded up, so
+    a parcel is never shown lighter than a band limit it is over)."""
+    if grams < 1000:
+        return f"{grams} g"
+    tenths = -(-grams // 100)
+    return f"{tenths // 10} kg" if tenths % 10 == 0 else f"{tenths // 10}.{tenths % 10} kg"
+
+
+def shipping_rate(method: ShippingMethod, goods_minor: int, weight_grams: int) -> ShippingRate:
+    """The method's price for goods worth `goods_minor` (after discount) weighing
+    `weight_grams`: its weight band's price (or flat rate), 0 at or over the free-shipping
+    threshold; refused when the parcel is heavier than the method's last band."""
+    price = method.price_minor
+    if method.bands:
+        band = next((b for b in method.bands if weight_grams <= b.up_to_grams), None)
+        if band is None:
+            limit = format_weight(method.bands[-1].up_to_grams)
+            return ShippingRate(
+                method, None,
+                f"{method.name} takes parcels up to {limit}; "
+                f"your order weighs {format_weight(weight_grams)}.",
+            )  # fmt: skip
+        price = band.price_minor
     if method.free_over_minor is not None and goods_minor >= method.free_over_minor:
-        return 0
-    return method.price_minor
+        price = 0
+    return ShippingRate(method, price)
+
+
+def shipping_price(method: ShippingMethod, goods_minor: int, weight_grams: int) -> int:
+    """As shipping_rate; ShippingUnavailable when the method cannot take the parcel."""
+    rate = shipping_rate(method, goods_minor, weight_grams)
+    if rate.price_minor is None:
+        raise ShippingUnavailable(rate.refusal or f"{method.name} cannot take this order.")
+    return rate.price_minor
 
 
 def spread_discount(amounts: Sequence[int], discount_minor: int) -> list[int]:
@@ -123,6 +196,8 @@ def quote(
     lines: Sequence[PriceLine], currency: str, country: str, region: str, method_code: str,
     discount_minor: int = 0, *, prices_include_tax: bool = True,
 ) -> Quote:  # fmt: skip
+    """The priced checkout. PricingError for an unknown method or country (a caller's bug);
+    ShippingUnavailable when the method cannot take a parcel this heavy."""
     if method_code not in SHIPPING_METHODS:
         raise PricingError(f"no shipping method {method_code!r}")
     rate = tax_rate(country, region)
@@ -135,7 +210,8 @@ def quote(
         tax = tax_of(amount - off, rate, included=prices_include_tax)
         quoted.append(QuoteLine(line, off, tax, amount - off))
     method = SHIPPING_METHODS[method_code]
-    shipping = shipping_price(method, subtotal - discount)
+    weight = sum(line.weight_grams for line in lines)
+    shipping = shipping_price(method, subtotal - discount, weight)
     tax = sum(line.tax_minor for line in quoted) + tax_of(
         shipping, rate, included=prices_include_tax
     )
@@ -143,5 +219,5 @@ def quote(
     return Quote(
         currency=currency, lines=quoted, subtotal_minor=subtotal, shipping=method,
         shipping_minor=shipping, discount_minor=discount, tax_minor=tax, total_minor=total,
-        tax_rate_bp=rate, prices_include_tax=prices_include_tax,
+        tax_rate_bp=rate, prices_include_tax=prices_include_tax, weight_grams=weight,
     )  # fmt: skip

@@ -24,8 +24,7 @@ from app.accounts.models import UserAccount
 from app.accounts.sessions import Session
 from app.accounts.validation import COUNTRIES, FieldError
 from app.checkout import service as checkout
-from app.checkout.pricing import SHIPPING_METHODS
-from app.checkout.service import CheckoutError, ItemsUnavailable
+from app.checkout.service import CheckoutError, ItemsUnavailable, ShippingRefused
 from app.checkout.state import SESSION_KEY, CheckoutState
 from app.db import transaction
 from app.orders.vouchers import VoucherRefused
@@ -132,13 +131,12 @@ async def _saved_address(request: Request, visit: Visit, raw: str) -> dict[str, 
 
 
 async def _shipping(request: Request, visit: Visit, errors: dict[str, str]) -> Response:
-    settings = request.app.state.settings
     try:
         async with transaction(request.app.state.sessionmaker) as db:
-            options = await checkout.shipping_options(db, visit.cart_token, visit.state, settings)
+            choice = await checkout.shipping_options(db, visit.cart_token)
     except CheckoutError:
         return _go("/cart")
-    context = {"options": options, "errors": errors, "currency": settings.currency}
+    context = {"choice": choice, "errors": errors}
     return _page(request, visit, "checkout/shipping.html", context, 422 if errors else 200)
 
 
@@ -156,9 +154,13 @@ async def shipping_submit(request: Request) -> Response:
     if visit is None or not visit.state.has_details:
         return _go("/checkout")
     method = field(await personal_form(request, visit.session), "shipping", 20)
-    if method not in SHIPPING_METHODS:
-        return await _shipping(request, visit, {"shipping": "Please choose how to ship."})
-    visit.state.shipping = method
+    try:
+        async with transaction(request.app.state.sessionmaker) as db:
+            visit.state.shipping = await checkout.check_shipping(db, visit.cart_token, method)
+    except ShippingRefused as refused:
+        return await _shipping(request, visit, {"shipping": refused.message})
+    except CheckoutError:
+        return _go("/cart")
     await _save(request, visit)
     return _go("/checkout/review")
 
@@ -175,6 +177,8 @@ async def _review(request: Request, visit: Visit, errors: dict[str, str]) -> Res
             priced = await checkout.price_checkout(
                 db, visit.cart_token, visit.state, settings, datetime.now(UTC)
             )
+    except ShippingRefused as refused:  # the cart grew too heavy for the method chosen
+        return await _shipping(request, visit, {"shipping": refused.message})
     except CheckoutError:
         return _go("/cart")
     if not visit.state.key:

@@ -19,7 +19,15 @@ from app.accounts.addresses import clean_address
 from app.accounts.validation import COUNTRIES, normalise_email
 from app.cart import service as cart
 from app.cart.service import CartView
-from app.checkout.pricing import SHIPPING_METHODS, PriceLine, Quote, quote
+from app.checkout.pricing import (
+    SHIPPING_METHODS,
+    PriceLine,
+    Quote,
+    ShippingRate,
+    ShippingUnavailable,
+    quote,
+    shipping_rate,
+)
 from app.checkout.state import CheckoutState
 from app.inventory import service as inventory
 from app.inventory.service import Line, OutOfStock
@@ -27,7 +35,7 @@ from app.money import format_money
 from app.notifications.service import queue_email
 from app.orders import service as orders
 from app.orders.models import Order
-from app.orders.vouchers import VoucherRefused, discount_for
+from app.orders.vouchers import VoucherRefused, discount_for, normalise_code
 from app.settings import Settings
 
 
@@ -46,6 +54,19 @@ class ItemsUnavailable(CheckoutError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("out_of_stock", " ".join(problems))
         self.problems = problems
+
+
+class ShippingRefused(CheckoutError):
+    """The chosen shipping method does not exist or cannot take this cart (too heavy)."""
+
+
+@dataclass(frozen=True)
+class ShippingChoice:
+    """The shipping methods for a cart: each with its price, or why it is not offered."""
+
+    rates: list[ShippingRate]
+    weight_grams: int
+    currency: str
 
 
 @dataclass(frozen=True)
@@ -71,7 +92,7 @@ def clean_details(email: str, address: Mapping[str, str]) -> tuple[str, dict[str
 def _price_lines(view: CartView) -> list[PriceLine]:
     return [
         PriceLine(line.variant_id, line.sku, line.product_title, line.variant_title,
-                  line.quantity, line.unit_price_minor)
+                  line.quantity, line.unit_price_minor, line.unit_weight_grams)
         for line in view.lines
     ]  # fmt: skip
 
@@ -90,21 +111,37 @@ async def _ready_cart(session: AsyncSession, cart_token: str | None) -> CartView
 
 def _quote(view: CartView, state: CheckoutState, method: str, discount: int, s: Settings) -> Quote:
     address = state.address
-    return quote(
-        _price_lines(view), view.currency, address["country"], address.get("region", ""),
-        method, discount, prices_include_tax=s.prices_include_tax,
-    )  # fmt: skip
+    if method not in SHIPPING_METHODS:
+        raise ShippingRefused("unknown_shipping", "Please choose how to ship.")
+    try:
+        return quote(
+            _price_lines(view), view.currency, address["country"], address.get("region", ""),
+            method, discount, prices_include_tax=s.prices_include_tax,
+        )  # fmt: skip
+    except ShippingUnavailable as heavy:
+        raise ShippingRefused("shipping_unavailable", heavy.message) from None
 
 
-async def shipping_options(
-    session: AsyncSession, cart_token: str | None, state: CheckoutState, settings: Settings
-) -> list[tuple[str, str, int]]:
-    """(code, name, price) of each shipping method for this cart and address."""
+async def shipping_options(session: AsyncSession, cart_token: str | None) -> ShippingChoice:
+    """Every shipping method with its price for this cart (before any voucher), or the reason
+    it cannot take it. CheckoutError when the cart cannot be checked out."""
     view = await _ready_cart(session, cart_token)
-    return [
-        (code, method.name, _quote(view, state, code, 0, settings).shipping_minor)
-        for code, method in SHIPPING_METHODS.items()
+    rates = [
+        shipping_rate(method, view.subtotal_minor, view.weight_grams)
+        for method in SHIPPING_METHODS.values()
     ]
+    return ShippingChoice(rates, view.weight_grams, view.currency)
+
+
+async def check_shipping(session: AsyncSession, cart_token: str | None, code: str) -> str:
+    """`code` if that method can ship this cart; ShippingRefused with the reason if not."""
+    choice = await shipping_options(session, cart_token)
+    for rate in choice.rates:
+        if rate.method.code == code:
+            if rate.refusal:
+                raise ShippingRefused("shipping_unavailable", rate.refusal)
+            return code
+    raise ShippingRefused("unknown_shipping", "Please choose how to ship.")
 
 
 async def price_checkout(
@@ -145,7 +182,7 @@ def _draft(
             product_title=line.item.product_title, variant_title=line.item.variant_title,
             quantity=line.item.quantity, unit_price_minor=line.item.unit_price_minor,
             discount_minor=line.discount_minor, tax_minor=line.tax_minor,
-            total_minor=line.total_minor,
+            total_minor=line.total_minor, unit_weight_grams=line.item.unit_weight_grams,
         )
         for line in priced.lines
     ]  # fmt: skip
@@ -156,8 +193,8 @@ def _draft(
         total_minor=priced.total_minor, prices_include_tax=priced.prices_include_tax,
         shipping_address=state.address, shipping_method=priced.shipping.code,
         shipping_method_name=priced.shipping.name,
-        voucher_code=state.voucher or None if priced.discount_minor else None, lines=lines,
-        request_hash=request_hash,
+        voucher_code=normalise_code(state.voucher) if priced.discount_minor else None,
+        lines=lines, request_hash=request_hash,
     )  # fmt: skip
 
 

@@ -76,6 +76,9 @@ class ApiOrderLine:
     discount_minor: Annotated[int, describe("This line's share of the discount.")]
     tax_minor: Annotated[int, describe("Tax in this line.")]
     total_minor: int
+    unit_weight_grams: Annotated[
+        int, describe("Shipping weight of one unit in grams (0: not recorded).", minimum=0)
+    ]
 
 
 @dataclass(frozen=True)
@@ -139,7 +142,7 @@ def api_order(order: Order, lines: list[OrderLine]) -> ApiOrder:
         order.shipping_method_name, _time(order.reserved_until),
         [ApiOrderLine(line.variant_id, line.sku, line.product_title, line.variant_title,
                       line.quantity, line.unit_price_minor, line.discount_minor, line.tax_minor,
-                      line.total_minor) for line in lines],
+                      line.total_minor, line.unit_weight_grams) for line in lines],
     )  # fmt: skip
 
 

@@ -54,6 +54,8 @@ class OrderLine(SQLModel, table=True):
     discount_minor: int
     tax_minor: int
     total_minor: int
+    # The weight it shipped by (0 on lines placed before weights were recorded).
+    unit_weight_grams: int = 0
 
 
 class OrderStatusChange(SQLModel, table=True):

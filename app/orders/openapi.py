@@ -138,6 +138,7 @@ _ORDER_LINE_EXAMPLE = {
     "discount_minor": 900,
     "tax_minor": 1293,
     "total_minor": 8100,
+    "unit_weight_grams": 320,
 }
 EXAMPLES: JSON = {
     "ApiCart": {"token": "6bq0y0kq7Yx3oT1v2m5-9aB8cD4eF6gH", "lines": [_LINE_EXAMPLE],
@@ -250,8 +251,9 @@ def paths(s: Schemas) -> JSON:
                 "shows what it took off. Once per `Idempotency-Key`: a replay with the same "
                 "body answers 200 with the order already placed; the same key with another "
                 "body is 422 `idempotency_key_reused`. Items that cannot be had are 409 "
-                "`out_of_stock`, naming each; nothing is ordered then. A token acting for a "
-                "shopper places the order on their account.",
+                "`out_of_stock`, naming each; a cart too heavy for a weight-banded method "
+                "(`parcel`) is 409 `shipping_unavailable`; nothing is ordered then. A token "
+                "acting for a shopper places the order on their account.",
                 write,
                 {"201": {**order, "headers": {**_PRIVATE, **_LOCATION}},
                  "200": {**order, "description": "The order this key placed before."},
@@ -259,7 +261,8 @@ def paths(s: Schemas) -> JSON:
                                        "characters", "invalid_parameter", "bad_request"),
                  "404": _NO_CART,
                  "409": error_response("Sorry, Linen Shirt (M) has just sold out: remove it "
-                                       "from your cart to order.", "out_of_stock", "empty_cart"),
+                                       "from your cart to order.", "out_of_stock", "empty_cart",
+                                       "shipping_unavailable"),
                  "422": _ORDER_REFUSED},
                 [_IDEMPOTENCY_KEY], _NEW_ORDER,
             ),

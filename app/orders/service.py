@@ -78,6 +78,7 @@ class DraftLine:
     discount_minor: int
     tax_minor: int
     total_minor: int
+    unit_weight_grams: int
 
 
 @dataclass(frozen=True)
@@ -276,9 +277,13 @@ async def transition(
 
 
 async def cancel_order(session: AsyncSession, order: Order, actor: str, note: str = "") -> Order:
-    """Cancel an unpaid order; the stock it held goes back on sale."""
+    """Cancel an unpaid order; the stock it held goes back on sale and the voucher use it took
+    is given back. Both ride on the one conditional status change, so a second cancel (or a
+    cancel racing a payment) is refused before it can give anything back twice."""
     await transition(session, order, CANCELLED, actor, note)
     await inventory.release(session, order.number, actor=actor, reason="cancel")
+    if order.voucher_code:
+        await give_back_voucher_use(session, order.voucher_code)
     return order
 
 
@@ -391,6 +396,18 @@ async def take_voucher_use(
         await check_voucher(session, code, subtotal_minor, currency, now)  # raises the reason
         raise VoucherRefused("used_up", f"The code {terms.code} has been used up.")
     return terms
+
+
+async def give_back_voucher_use(session: AsyncSession, code: str) -> bool:
+    """Count one use of the code less (its order was cancelled); False if the voucher is gone
+    or shows no use to give back. Whatever else changed (expiry, limit, active) stays as is."""
+    given = await session.execute(
+        update(Voucher)
+        .where(col(Voucher.code) == normalise_code(code), col(Voucher.used_count) > 0)
+        .values(used_count=Voucher.used_count - 1)
+        .returning(col(Voucher.id))
+    )
+    return given.scalar_one_or_none() is not None
 
 
 async def create_voucher(

@@ -53,6 +53,8 @@ ERROR_CODES = {
     "voucher_currency": "The voucher is for another currency than the cart's (422).",
     "voucher_min_spend": "The cart's subtotal is below the voucher's minimum spend; the message "
     "says how much is needed (422).",
+    "shipping_unavailable": "The shipping method cannot take the cart, e.g. a parcel heavier "
+    "than its last weight band (409); the message says why. Nothing was ordered.",
     "rate_limited": "Too many requests; wait `Retry-After` seconds and retry (429). With an "
     "access token, the limit counts every request of the token's client.",
     "missing_token": "The endpoint needs an access token and none was sent (401).",

@@ -12,6 +12,7 @@ from starlette.templating import Jinja2Templates
 
 from app.catalog import structured_data
 from app.catalog.images import WIDTHS
+from app.checkout.pricing import format_weight
 from app.inventory.service import describe_stock
 from app.money import format_money
 from app.settings import Settings
@@ -83,7 +84,12 @@ def create_templates(settings: Settings) -> Jinja2Templates:
     env.globals["image_path"] = structured_data.image_path
     env.globals["product_json_ld"] = product_json_ld
     env.globals["breadcrumbs_json_ld"] = breadcrumbs_json_ld
+    # How prices are meant (PRICES_INCLUDE_TAX): configuration only, so pages stay the same
+    # for every visitor and cacheable at the edge.
+    env.globals["prices_include_tax"] = settings.prices_include_tax
+    env.globals["tax_label"] = "incl. VAT" if settings.prices_include_tax else "excl. VAT"
     env.filters["json_ld"] = json_ld
+    env.filters["weight"] = format_weight
     env.filters["money"] = lambda amount, currency: format_money(amount, currency)
     env.filters["stock_words"] = describe_stock
     return templates

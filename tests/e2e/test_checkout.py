@@ -47,6 +47,9 @@ def test_a_guest_checks_out_on_a_phone(
     address.get_by_label("City").fill("Berlin")
     page.get_by_role("button", name="Continue to shipping").click()
 
+    # The demo products have weights: the step says what the parcel weighs and prices it.
+    expect(page.get_by_test_id("cart-weight")).to_have_text(re.compile(r"weighs \d"))
+    expect(page.get_by_test_id("shipping-option-parcel")).to_contain_text(re.compile(r"€\d"))
     page.get_by_test_id("shipping-method").get_by_label(re.compile("Express delivery")).check()
     page.get_by_role("button", name="Continue to review").click()
     expect(page.get_by_test_id("cart-total")).to_have_text(re.compile(r"^€\d"))

@@ -40,10 +40,13 @@ async def make_product(
     featured: bool = False,
     options: Sequence[Mapping[str, str]] = (),
     prices: Sequence[int] = (),
+    weight_grams: int = 400,
+    weights: Sequence[int] = (),
 ) -> MadeProduct:
     """A product with one variant per entry of `stock`, each with that many units on hand.
 
-    `options` and `prices`, when given, hold one entry per variant too (in `stock` order).
+    `options`, `prices` and `weights` (grams), when given, hold one entry per variant too (in
+    `stock` order). A mug-like 400 g by default.
     """
     number = next(_counter)
     category = category_id or await make_category(session)
@@ -63,8 +66,8 @@ async def make_product(
             await session.execute(
                 text(
                     "INSERT INTO product_variant (product_id, sku, title, options, price_minor, "
-                    "currency, position) VALUES (:product, :sku, :title, CAST(:options AS jsonb), "
-                    ":price, :currency, :position) RETURNING id"
+                    "currency, position, weight_grams) VALUES (:product, :sku, :title, "
+                    "CAST(:options AS jsonb), :price, :currency, :position, :weight) RETURNING id"
                 ),
                 {
                     "product": product_id,
@@ -78,6 +81,7 @@ async def make_product(
                     "price": prices[position] if prices else price_minor,
                     "currency": currency,
                     "position": position,
+                    "weight": weights[position] if weights else weight_grams,
                 },
             )
         ).scalar_one()

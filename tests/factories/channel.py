@@ -38,12 +38,13 @@ async def channel_token(
     return await client_credentials_token(client, client_id, secret or "")
 
 
-async def stocked_variant(database_url: str, on_hand: int = 5, price_minor: int = 2500) -> int:
+async def stocked_variant(
+    database_url: str, on_hand: int = 5, price_minor: int = 2500, weight_grams: int = 400
+) -> int:
     """A variant of a new product "Linen Shirt" with `on_hand` units in stock."""
     async with session_for(database_url) as session:
-        made = await make_product(
-            session, title="Linen Shirt", stock=(on_hand,), price_minor=price_minor
-        )
+        made = await make_product(session, title="Linen Shirt", stock=(on_hand,),
+                                  price_minor=price_minor, weight_grams=weight_grams)  # fmt: skip
     return made.variant_ids[0]
 
 

@@ -32,9 +32,12 @@ class Ready:
 async def ready_cart(
     database_url: str, *, on_hand: int = 10, quantity: int = 2, price_minor: int = 1250,
     email: str = "gia@example.com", shipping: str = "standard", voucher: str = "",
+    weight_grams: int = 400,
 ) -> Ready:  # fmt: skip
     async with session_for(database_url) as session:
-        made = await make_product(session, stock=(on_hand,), price_minor=price_minor)
+        made = await make_product(
+            session, stock=(on_hand,), price_minor=price_minor, weight_grams=weight_grams
+        )
         token = await cart.add_line(session, None, made.variant_ids[0], quantity)
     state = CheckoutState(email, dict(ADDRESS), shipping, voucher, secrets.token_urlsafe(24))
     return Ready(token, made.variant_ids[0], state)

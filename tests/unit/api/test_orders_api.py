@@ -213,6 +213,30 @@ async def test_stock_gone_before_ordering_is_409_naming_the_item_and_orders_noth
     assert (await client.get("/api/v1/orders", headers=bearer(token))).json()["total"] == 0
 
 
+async def test_a_parcel_is_priced_by_weight_and_refused_when_too_heavy(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
+    token = await channel_token(client, database_url)
+    light = await cart_with(client, token, await stocked_variant(database_url, weight_grams=300), 2)
+    heavy = await cart_with(
+        client, token, await stocked_variant(database_url, weight_grams=16_000), 2
+    )
+
+    placed = await _place(client, token, order_body(light, shipping_method="parcel"))
+    refused = await _place(client, token, order_body(heavy, shipping_method="parcel"))
+
+    assert placed.status_code == 201, placed.text
+    order = placed.json()
+    assert (order["shipping_method"], order["shipping_minor"]) == ("parcel", 390)  # 600 g
+    assert order["lines"][0]["unit_weight_grams"] == 300
+    assert refused.status_code == 409
+    assert refused.json() == {
+        "code": "shipping_unavailable",
+        "message": "Parcel by weight takes parcels up to 31.5 kg; your order weighs 32 kg.",
+    }
+    assert (await client.get("/api/v1/orders", headers=bearer(token))).json()["total"] == 1
+
+
 @pytest.mark.parametrize(
     ("change", "status", "code"),
     [

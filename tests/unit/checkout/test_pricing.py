@@ -7,14 +7,25 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.checkout.pricing import PriceLine, PricingError, quote, spread_discount, tax_of, tax_rate
+from app.checkout.pricing import (
+    SHIPPING_METHODS,
+    PriceLine,
+    PricingError,
+    ShippingUnavailable,
+    format_weight,
+    quote,
+    shipping_rate,
+    spread_discount,
+    tax_of,
+    tax_rate,
+)
 from app.orders.vouchers import VoucherRefused, VoucherTerms, check_terms, discount_for
 
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
 
 
-def _line(price: int, quantity: int = 1, variant: int = 1) -> PriceLine:
-    return PriceLine(variant, f"SKU-{variant}", "Mug", "Blue", quantity, price)
+def _line(price: int, quantity: int = 1, variant: int = 1, grams: int = 400) -> PriceLine:
+    return PriceLine(variant, f"SKU-{variant}", "Mug", "Blue", quantity, price, grams)
 
 
 def _terms(**changes: object) -> VoucherTerms:
@@ -83,6 +94,99 @@ def test_a_discount_is_spread_in_proportion_and_sums_exactly() -> None:
     assert spread_discount([100, 100, 100], 100) == [34, 33, 33]
     assert spread_discount([300, 100], 100) == [75, 25]
     assert spread_discount([0, 0], 10) == [0, 0]
+
+
+PARCEL = SHIPPING_METHODS["parcel"]
+
+
+@pytest.mark.parametrize(
+    ("grams", "price"),
+    [(0, 390), (999, 390), (1_000, 390), (1_001, 590), (5_000, 590), (10_000, 890),
+     (10_001, 1390), (20_000, 1390), (31_500, 1890)],
+    ids=["nothing", "under-1kg", "exactly-1kg", "a-gram-over-1kg", "exactly-5kg", "exactly-10kg",
+         "a-gram-over-10kg", "exactly-20kg", "exactly-the-last-limit"],
+)  # fmt: skip
+def test_a_parcel_costs_the_price_of_the_first_band_that_holds_it(grams: int, price: int) -> None:
+    rate = shipping_rate(PARCEL, 2000, grams)
+
+    assert (rate.available, rate.price_minor, rate.refusal) == (True, price, None)
+
+
+def test_a_parcel_heavier_than_the_last_band_is_refused_with_the_reason() -> None:
+    rate = shipping_rate(PARCEL, 2000, 31_501)
+
+    assert not rate.available
+    assert rate.price_minor is None
+    assert rate.refusal == (
+        "Parcel by weight takes parcels up to 31.5 kg; your order weighs 31.6 kg."
+    )
+
+
+def test_weight_banded_shipping_is_free_over_its_threshold_but_never_over_its_limit() -> None:
+    below = shipping_rate(PARCEL, 14_999, 12_000)
+    at = shipping_rate(PARCEL, 15_000, 12_000)
+    at_the_limit = shipping_rate(PARCEL, 90_000, 31_500)
+    too_heavy = shipping_rate(PARCEL, 90_000, 31_501)
+
+    assert (below.price_minor, at.price_minor, at_the_limit.price_minor) == (1390, 0, 0)
+    assert not too_heavy.available  # free shipping does not make a carrier take it
+
+
+def test_the_weight_free_threshold_counts_goods_after_the_discount() -> None:
+    lines = [_line(8_000, 2, grams=3_000)]  # €160.00, 6 kg
+
+    full = quote(lines, "EUR", "DE", "", "parcel")
+    discounted = quote(lines, "EUR", "DE", "", "parcel", discount_minor=1_001)
+
+    assert (full.weight_grams, full.shipping_minor) == (6_000, 0)
+    assert discounted.shipping_minor == 890  # €149.99 of goods: the 10 kg band's price
+
+
+def test_a_quote_adds_up_the_weight_of_every_unit() -> None:
+    lines = [_line(1000, 3, 1, grams=250), _line(500, 2, 2, grams=0), _line(2000, 1, 3, 1_000)]
+
+    priced = quote(lines, "EUR", "DE", "", "parcel", prices_include_tax=False)
+
+    assert priced.weight_grams == 1_750
+    assert priced.shipping_minor == 590
+    assert priced.tax_minor == sum(line.tax_minor for line in priced.lines) + 112  # 19 % of 5.90
+    assert priced.total_minor == priced.subtotal_minor + 590 + priced.tax_minor
+
+
+def test_a_quote_by_weight_for_a_parcel_too_heavy_is_refused() -> None:
+    with pytest.raises(ShippingUnavailable) as refused:
+        quote([_line(1000, 11, grams=3_000)], "EUR", "DE", "", "parcel")
+
+    assert "up to 31.5 kg" in refused.value.message
+    assert "33 kg" in refused.value.message
+
+
+def test_flat_rates_ignore_the_weight() -> None:
+    heavy = [_line(1000, 1, grams=80_000)]
+
+    standard = quote(heavy, "EUR", "DE", "", "standard")
+    express = quote(heavy, "EUR", "DE", "", "express")
+
+    assert (standard.shipping_minor, express.shipping_minor) == (495, 1290)
+
+
+def test_weight_bands_rise_with_the_weight() -> None:
+    for method in SHIPPING_METHODS.values():
+        limits = [band.up_to_grams for band in method.bands]
+        prices = [band.price_minor for band in method.bands]
+        assert limits == sorted(set(limits)), method.code
+        assert prices == sorted(prices), method.code
+
+
+@pytest.mark.parametrize(
+    ("grams", "words"),
+    [(0, "0 g"), (999, "999 g"), (1_000, "1 kg"), (1_001, "1.1 kg"), (2_400, "2.4 kg"),
+     (31_500, "31.5 kg")],
+)  # fmt: skip
+def test_weights_read_in_grams_or_kilograms_never_lighter_than_they_are(
+    grams: int, words: str
+) -> None:
+    assert format_weight(grams) == words
 
 
 def test_an_unknown_shipping_method_is_a_programming_error() -> None:

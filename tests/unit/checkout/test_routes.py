@@ -22,12 +22,19 @@ _TOTAL = re.compile(r'name="total" value="(\d+)"')
 _NUMBER = re.compile(r"/orders/(EC-\d+)")
 
 
-async def _fill_cart(client: httpx.AsyncClient, database_url: str, on_hand: int = 10) -> int:
+async def _fill_cart(
+    client: httpx.AsyncClient, database_url: str, on_hand: int = 10, grams: int = 400
+) -> int:
     async with session_for(database_url) as session:
-        made = await make_product(session, stock=(on_hand,), price_minor=1250)
+        made = await make_product(session, stock=(on_hand,), price_minor=1250, weight_grams=grams)
     variant = made.variant_ids[0]
     await client.post("/cart/lines", data={"variant_id": str(variant), "quantity": "2"})
     return variant
+
+
+async def _choose_shipping(client: httpx.AsyncClient, method: str) -> httpx.Response:
+    token = await csrf_token(client, "/checkout/shipping")
+    return await client.post("/checkout/shipping", data={"csrf_token": token, "shipping": method})
 
 
 async def _details(client: httpx.AsyncClient, **fields: str) -> httpx.Response:
@@ -135,6 +142,89 @@ async def test_an_unknown_shipping_method_is_refused(
 
     assert response.status_code == 422
     assert "Please choose how to ship." in response.text
+
+
+def _option(html: str, code: str) -> str:
+    found = re.search(rf'<label[^>]*data-testid="shipping-option-{code}".*?</label>', html, re.S)
+    assert found, html
+    return found.group(0)
+
+
+async def test_the_shipping_step_prices_a_parcel_by_the_carts_weight(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
+    await _fill_cart(client, database_url, grams=400)  # 2 x 400 g
+    await _details(client)
+
+    shipping = await client.get("/checkout/shipping")
+    chosen = await _choose_shipping(client, "parcel")
+    key, total, review = await _to_review_with(client, "parcel")
+    placed = await _place(client, key, total)
+
+    assert shipping.status_code == 200
+    assert 'data-testid="cart-weight">Your order weighs 800 g.' in shipping.text
+    assert "€3.90" in _option(shipping.text, "parcel")  # the band up to 1 kg
+    assert "€4.95" in _option(shipping.text, "standard")
+    assert chosen.status_code == 303
+    assert total == "2890"  # 2 x €12.50 + €3.90
+    assert "Parcel by weight" in review.text
+    assert placed.status_code == 303
+    async with session_for(database_url) as session:
+        row = await session.execute(
+            text(
+                "SELECT o.shipping_method, o.shipping_method_name, o.shipping_minor, "
+                "l.unit_weight_grams FROM shop_order o JOIN order_line l ON l.order_id = o.id"
+            )
+        )
+        assert tuple(row.one()) == ("parcel", "Parcel by weight", 390, 400)
+
+
+async def _to_review_with(
+    client: httpx.AsyncClient, method: str
+) -> tuple[str, str, httpx.Response]:
+    await _choose_shipping(client, method)
+    review = await client.get("/checkout/review")
+    key, total = _KEY.search(review.text), _TOTAL.search(review.text)
+    assert key, review.text
+    assert total
+    return key.group(1), total.group(1), review
+
+
+async def test_a_cart_too_heavy_for_parcels_is_told_why_and_cannot_choose_them(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
+    await _fill_cart(client, database_url, grams=16_000)  # 2 x 16 kg: over the 31.5 kg limit
+    await _details(client)
+
+    shipping = await client.get("/checkout/shipping")
+    refused = await _choose_shipping(client, "parcel")
+
+    parcel = _option(shipping.text, "parcel")
+    reason = "Parcel by weight takes parcels up to 31.5 kg; your order weighs 32 kg."
+    assert 'data-testid="cart-weight">Your order weighs 32 kg.' in shipping.text
+    assert "disabled" in parcel
+    assert reason in parcel
+    assert "checked" in _option(shipping.text, "standard")
+    assert refused.status_code == 422
+    assert f'data-testid="form-error">{reason}<' in refused.text
+
+
+async def test_a_cart_grown_too_heavy_after_choosing_parcel_goes_back_to_shipping(
+    client: httpx.AsyncClient, database_url: str
+) -> None:
+    variant = await _fill_cart(client, database_url, grams=10_000)  # 20 kg
+    await _details(client)
+    key, total, _ = await _to_review_with(client, "parcel")
+    await client.post(f"/cart/lines/{variant}", data={"quantity": "4"})  # now 40 kg
+
+    review = await client.get("/checkout/review")
+    placed = await _place(client, key, total)
+
+    for response in (review, placed):
+        assert response.status_code == 422
+        assert 'data-testid="shipping-method"' in response.text
+        assert "your order weighs 40 kg" in response.text
+    assert await _count(database_url, "shop_order") == 0
 
 
 async def test_a_form_without_the_session_token_is_refused(

@@ -1,8 +1,9 @@
-"""Orders: the status machine, cancellation and expiry releasing stock, guest links,
-vouchers taken by a conditional update."""
+"""Orders: the status machine, cancellation and expiry releasing stock and giving voucher uses
+back, guest links, vouchers taken by a conditional update."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,7 +17,7 @@ from app.orders.vouchers import VoucherRefused
 from app.settings import Settings
 from tests.factories.accounts import make_account
 from tests.factories.db import session_for
-from tests.factories.orders import make_order, with_reservation
+from tests.factories.orders import make_order, place, ready_cart, with_reservation
 
 pytestmark = pytest.mark.anyio
 NOW = datetime.now(UTC)
@@ -215,3 +216,97 @@ async def test_no_use_is_taken_before_the_start_and_one_is_from_it(
 
     assert refused.value.code == "not_yet_valid"
     assert taken.used_count == 0  # the terms as they were before this use
+
+
+async def _uses(database_url: str, code: str = "SPRING10") -> int:
+    async with session_for(database_url) as session:
+        found = await session.execute(
+            text("SELECT used_count FROM voucher WHERE code = :code"), {"code": code}
+        )
+        return int(found.scalar_one())
+
+
+async def test_cancelling_gives_the_voucher_use_back_once(settings: Settings) -> None:
+    await _voucher(settings.database_url, kind="fixed", amount=500, usage_limit=1)
+    order = await make_order(settings, voucher="SPRING10")
+    used = await _uses(settings.database_url)
+    with pytest.raises(VoucherRefused) as refused:
+        await make_order(settings, voucher="SPRING10")
+
+    async with session_for(settings.database_url) as session:
+        found = await orders.get_order(session, order.number)
+        assert found is not None
+        await orders.cancel_order(session, found, "support@example.com", "changed their mind")
+    given_back = await _uses(settings.database_url)
+    async with session_for(settings.database_url) as session:
+        again = await orders.get_order(session, order.number)
+        assert again is not None
+        with pytest.raises(IllegalTransition):
+            await orders.cancel_order(session, again, "support@example.com")
+    after_second_try = await _uses(settings.database_url)
+    reused = await make_order(settings, voucher="SPRING10")
+
+    assert (order.voucher_code, order.discount_minor) == ("SPRING10", 500)
+    assert used == 1
+    assert refused.value.message == "The code SPRING10 has been used up."
+    assert (given_back, after_second_try) == (0, 0)
+    assert (reused.voucher_code, reused.discount_minor) == ("SPRING10", 500)
+    assert await _uses(settings.database_url) == 1
+
+
+async def test_the_expiry_job_gives_the_voucher_use_back(
+    settings: Settings, job_context: dict[str, Any]
+) -> None:
+    await _voucher(settings.database_url, kind="percent", amount=10, usage_limit=5)
+    expired = await make_order(with_reservation(settings, 1), voucher="spring10")
+    kept = await make_order(settings, voucher="SPRING10")
+    async with session_for(settings.database_url) as session:
+        await session.execute(
+            text("UPDATE shop_order SET reserved_until = now() - interval '1 second' "
+                 "WHERE number = :n"), {"n": expired.number},
+        )  # fmt: skip
+    before = await _uses(settings.database_url)
+
+    cancelled = await cancel_expired_orders(job_context)
+    again = await cancel_expired_orders(job_context)
+
+    assert (kept.voucher_code, expired.voucher_code) == ("SPRING10", "SPRING10")
+    assert (before, cancelled, again) == (2, 1, 0)
+    assert await _uses(settings.database_url) == 1  # the kept order's use only
+
+
+async def test_an_order_without_a_voucher_gives_nothing_back(settings: Settings) -> None:
+    await _voucher(settings.database_url, kind="fixed", amount=500, usage_limit=3)
+    await make_order(settings, voucher="SPRING10")
+    plain = await make_order(settings)
+
+    async with session_for(settings.database_url) as session:
+        found = await orders.get_order(session, plain.number)
+        assert found is not None
+        await orders.cancel_order(session, found, "support@example.com")
+
+    assert plain.voucher_code is None
+    assert await _uses(settings.database_url) == 1
+
+
+async def test_two_orders_racing_for_the_last_use_one_wins(settings: Settings) -> None:
+    await _voucher(settings.database_url, kind="fixed", amount=500, usage_limit=1)
+    first = await ready_cart(settings.database_url, voucher="SPRING10")
+    second = await ready_cart(settings.database_url, voucher="SPRING10")
+
+    results = await asyncio.gather(
+        place(settings, first), place(settings, second), return_exceptions=True
+    )
+
+    placed = [r for r in results if not isinstance(r, BaseException)]
+    refused = [r for r in results if isinstance(r, BaseException)]
+    assert len(placed) == len(refused) == 1
+    assert isinstance(refused[0], VoucherRefused)
+    assert refused[0].code == "used_up"
+    assert await _uses(settings.database_url) == 1
+    async with session_for(settings.database_url) as session:
+        counted = await session.execute(text("SELECT count(*) FROM shop_order"))
+        held = await session.execute(
+            text("SELECT count(*) FROM stock_reservation WHERE status = 'held'")
+        )
+        assert (counted.scalar_one(), held.scalar_one()) == (1, 1)  # the loser wrote nothing
