@@ -32,6 +32,14 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     dev = sub.add_parser("dev", help="everything up on this machine, seeded (Ctrl-C stops it)")
     dev.add_argument("--products", type=int, default=1000, help="demo products on first run")
+    dev.add_argument(
+        "--instances",
+        type=int,
+        default=1,
+        choices=range(1, 9),
+        metavar="N",
+        help="app instances behind the edge, on PORT, PORT+1, … (default 1)",
+    )
     serve = sub.add_parser("serve", help="run the web app with hypercorn")
     serve.add_argument("--workers", type=int, default=1)
     sub.add_parser("worker", help="run an arq worker for background jobs")
@@ -98,7 +106,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "dev":
         from app.devstack.dev import run_dev
 
-        return run_dev(args.products)
+        return run_dev(args.products, args.instances)
     settings = Settings.from_env()
     if args.command == "serve":
         bind = f"{settings.host}:{settings.port}"

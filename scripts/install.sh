@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(postgresql postgresql-contrib redis-server varnish varnish-modules chromium
-              python3-venv nodejs npm fonts-dejavu-core wrk)
+              python3-venv nodejs npm fonts-dejavu-core wrk nginx)
 say() { printf 'install: %s\n' "$*" >&2; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 

@@ -441,8 +441,9 @@ def live_server(
 
 @pytest.fixture(scope="session")
 def edge_server(workdir: Path, live_server: str) -> Iterator[str]:
-    """Varnish with xkey in front of the live server, with cdn/edgecart.vcl."""
-    varnish = LocalVarnish(workdir / "varnish", free_port(), int(live_server.rsplit(":", 1)[1]))
+    """Varnish with xkey in front of the live server, with cdn/default.vcl. (The edge tests
+    with two instances, a worker and purges have their own in tests/e2e/test_edge.py.)"""
+    varnish = LocalVarnish(workdir / "varnish", free_port(), [int(live_server.rsplit(":", 1)[1])])
     varnish.start()
     yield varnish.url
     varnish.stop()

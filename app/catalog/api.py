@@ -51,7 +51,7 @@ async def list_products(request: Request) -> Response:
         [schemas.product_summary(card) for card in found.items], page, limit, found.total, next_url
     )
     keys = [f"category-{i}" for i in category_ids or []]
-    keys += [f"product-{card.id}" for card in found.items]
+    keys += [key for card in found.items for key in card.surrogate_keys]
     return api_response(request, body, keys)
 
 
@@ -80,7 +80,7 @@ async def _find_product(request: Request) -> ProductDetail:
 
 
 def _product_keys(detail: ProductDetail) -> list[str]:
-    return [f"product-{detail.id}", *(f"category-{c.id}" for c in detail.breadcrumbs)]
+    return detail.surrogate_keys
 
 
 async def get_product(request: Request) -> Response:

@@ -117,10 +117,17 @@ class ProductCard:
     in_stock: bool
     image: ImageView | None
     compare_at_minor: int | None = None
+    variant_ids: tuple[int, ...] = ()
 
     @property
     def on_sale(self) -> bool:
         return self.compare_at_minor is not None and self.compare_at_minor > self.price_minor
+
+    @property
+    def surrogate_keys(self) -> list[str]:
+        """What a page showing this card names for the edge: its price and stock come from
+        the product's variants, so a change of either purges the page (docs/edge.md)."""
+        return [f"product-{self.id}", *(f"variant-{v}" for v in self.variant_ids)]
 
 
 @dataclass(frozen=True)
@@ -164,6 +171,15 @@ class ProductDetail:
     breadcrumbs: list[CategoryView]
     variants: list[VariantView]
     images: list[ImageView]
+
+    @property
+    def surrogate_keys(self) -> list[str]:
+        """The product, each of its variants and every category of its trail."""
+        return [
+            f"product-{self.id}",
+            *(f"variant-{v.id}" for v in self.variants),
+            *(f"category-{c.id}" for c in self.breadcrumbs),
+        ]
 
 
 @dataclass(frozen=True)

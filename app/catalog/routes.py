@@ -26,7 +26,7 @@ async def home(request: Request) -> Response:
     response = render(request, "catalog/home.html", context)
     keys = [
         "home",
-        *(f"product-{p.id}" for p in featured),
+        *(key for p in featured for key in p.surrogate_keys),
         *(f"category-{c.id}" for c in categories),
         *(f"collection-{c.id}" for c in collections),
     ]
@@ -61,7 +61,7 @@ async def category(request: Request) -> Response:
     }  # fmt: skip
     response = render(request, "catalog/category.html", context, fragment="search/_more.html")
     keys = [f"category-{c.id}" for c in (*breadcrumbs, *children)]
-    keys += [f"product-{p.id}" for p in page.items]
+    keys += [key for p in page.items for key in p.surrogate_keys]
     return cache_publicly(response, settings, keys)
 
 
@@ -78,7 +78,7 @@ async def collection(request: Request) -> Response:
     if number > page.last:
         raise HTTPException(404)
     response = render(request, "catalog/collection.html", {"collection": found, "page": page})
-    keys = [f"collection-{found.id}", *(f"product-{p.id}" for p in page.items)]
+    keys = [f"collection-{found.id}", *(key for p in page.items for key in p.surrogate_keys)]
     return cache_publicly(response, request.app.state.settings, keys)
 
 
@@ -91,7 +91,7 @@ async def product(request: Request) -> Response:
     query = request.query_params
     chosen_id = query.get("variant")
     picked = variants.select_variant(detail.variants, variant_id=chosen_id, options=query)
-    keys = [f"product-{detail.id}", *(f"category-{c.id}" for c in detail.breadcrumbs)]
+    keys = detail.surrogate_keys
     own_url = _variant_url(request, detail.slug, picked) if picked.from_options else None
     response: Response
     if own_url and not is_fragment_request(request):

@@ -1,4 +1,7 @@
-"""Catalog reads: home, category and product pages. Free of HTTP; never commits."""
+"""Catalog reads for home, category and product pages, and the few writes staff make (a price,
+a title, a category's or a collection's words, what the home page features). Every write queues
+an edge purge of the pages that show what it changed, in the same transaction. Free of HTTP;
+never commits."""
 
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ from app.catalog.models import (
     ProductDetail,
     VariantView,
 )
+from app.edge import service as edge
 from app.inventory import service as inventory
 
 _CARD_COLUMNS = """
@@ -56,6 +60,7 @@ async def _cards(session: AsyncSession, rows: Sequence[Any]) -> list[ProductCard
             currency=row.currency or "",
             in_stock=any(stock.get(vid, 0) > 0 for vid in (row.variant_ids or [])),
             image=ImageView(row.stem, row.alt, row.width, row.height) if row.stem else None,
+            variant_ids=tuple(sorted(row.variant_ids or ())),
         )
         for row in rows
     ]
@@ -390,3 +395,90 @@ async def list_variant_offers(
             weight_grams=row[12],
         )  # fmt: skip
     return offers
+
+
+# --- writes: each purges the pages that show what it changed --------------------------------
+
+
+async def change_price(
+    session: AsyncSession, variant_id: int, price_minor: int, compare_at_minor: int | None = None
+) -> None:
+    """A variant's price (and its "was" price, None when not on sale) from now on. Every page
+    showing the product is purged: its own, and every listing with its card."""
+    if price_minor < 0 or (compare_at_minor is not None and compare_at_minor < 0):
+        raise ValueError("prices are not negative")
+    product_id = (
+        await session.execute(
+            text(
+                "UPDATE product_variant SET price_minor = :price, compare_at_minor = :was "
+                "WHERE id = :id RETURNING product_id"
+            ),
+            {"price": price_minor, "was": compare_at_minor, "id": variant_id},
+        )
+    ).scalar_one_or_none()
+    if product_id is None:
+        raise CatalogNotFound(f"variant {variant_id}")
+    # A sale price can move the product into or out of a rule-based collection ("Sale").
+    ruled = await session.execute(text("SELECT id FROM collection WHERE rule IS NOT NULL"))
+    keys = [f"product-{product_id}", f"variant-{variant_id}"]
+    await edge.queue_purge(session, keys + [f"collection-{c}" for c in ruled.scalars()])
+
+
+async def update_product(
+    session: AsyncSession, product_id: int, *, title: str | None = None,
+    description: str | None = None, featured: bool | None = None,
+) -> None:  # fmt: skip
+    """A product's title, description, or whether the home page features it."""
+    changes = {"title": title, "description": description, "is_featured": featured}
+    values = {name: value for name, value in changes.items() if value is not None}
+    if not values:
+        return
+    assignments = ", ".join(f"{name} = :{name}" for name in values)
+    found = await session.execute(
+        text(f"UPDATE product SET {assignments} WHERE id = :id RETURNING id"),
+        {**values, "id": product_id},
+    )
+    if found.scalar_one_or_none() is None:
+        raise CatalogNotFound(f"product {product_id}")
+    await edge.queue_purge(
+        session, [f"product-{product_id}", *(["home"] if featured is not None else [])]
+    )
+
+
+async def update_category(
+    session: AsyncSession, category_id: int, *, name: str | None = None,
+    description: str | None = None,
+) -> None:  # fmt: skip
+    """A category's name or description: its pages, its children's and products' breadcrumbs,
+    and the home page's departments all carry `category-<id>`."""
+    values = {k: v for k, v in {"name": name, "description": description}.items() if v is not None}
+    if not values:
+        return
+    assignments = ", ".join(f"{key} = :{key}" for key in values)
+    found = await session.execute(
+        text(f"UPDATE category SET {assignments} WHERE id = :id RETURNING id"),
+        {**values, "id": category_id},
+    )
+    if found.scalar_one_or_none() is None:
+        raise CatalogNotFound(f"category {category_id}")
+    await edge.queue_purge(session, [f"category-{category_id}"])
+
+
+async def update_collection(
+    session: AsyncSession, collection_id: int, *, title: str | None = None,
+    description: str | None = None,
+) -> None:  # fmt: skip
+    """A collection's title or description: its pages and the home page."""
+    values = {
+        k: v for k, v in {"title": title, "description": description}.items() if v is not None
+    }
+    if not values:
+        return
+    assignments = ", ".join(f"{key} = :{key}" for key in values)
+    found = await session.execute(
+        text(f"UPDATE collection SET {assignments} WHERE id = :id RETURNING id"),
+        {**values, "id": collection_id},
+    )
+    if found.scalar_one_or_none() is None:
+        raise CatalogNotFound(f"collection {collection_id}")
+    await edge.queue_purge(session, [f"collection-{collection_id}", "home"])

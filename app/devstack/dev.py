@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from types import FrameType
 from urllib.parse import urlsplit
@@ -37,7 +38,8 @@ def _raise_stop(signum: int, frame: FrameType | None) -> None:
     raise _Stop
 
 
-def run_dev(products: int) -> int:
+def run_dev(products: int, instances: int = 1) -> int:
+    """Everything up; `instances` app processes on PORT, PORT+1, … behind the edge."""
     settings = Settings.from_env()
     env = dict(os.environ)
     env.setdefault("EDGECART_ENV", "development")
@@ -47,10 +49,14 @@ def run_dev(products: int) -> int:
     stops: list[Callable[[], None]] = []
     signal.signal(signal.SIGTERM, _raise_stop)
     try:
-        require_free_port(settings.port, "the app", "PORT")
+        app_ports = [settings.port + n for n in range(instances)]
+        for port in app_ports:
+            require_free_port(port, "the app", "PORT")
         edge = varnish_installed()
         if edge:
             require_free_port(settings.edge_port, "the edge (Varnish)", "EDGE_PORT")
+            # The app and the worker purge this edge after every catalog change.
+            env.setdefault("EDGE_PURGE_URL", f"http://127.0.0.1:{settings.edge_port}")
         if "DATABASE_URL" not in os.environ:
             postgres = LocalPostgres(
                 cluster_directory(settings.data_dir / "postgres"),
@@ -91,17 +97,22 @@ def run_dev(products: int) -> int:
             paysim_url = simulator.url
         settings = Settings.from_env(env)
         _prepare(settings, products)
-        web = start_web(settings.host, settings.port, env)
-        stops.append(lambda: stop_process(web))
-        wait_for_port(settings.port, 30, "the app (hypercorn)")
+        children: dict[str, subprocess.Popen[bytes]] = {}
+        for port in app_ports:
+            web = start_web(settings.host, port, env)
+            stops.append(partial(stop_process, web))
+            children[f"the app (hypercorn on port {port})"] = web
+        for port in app_ports:
+            wait_for_port(port, 30, "the app (hypercorn)")
         worker = start_worker(env)
         stops.append(lambda: stop_process(worker))
+        children["the worker (arq)"] = worker
         if edge:
-            varnish = LocalVarnish(settings.data_dir / "varnish", settings.edge_port, settings.port)
+            varnish = LocalVarnish(settings.data_dir / "varnish", settings.edge_port, app_ports)
             varnish.start()
             stops.append(varnish.stop)
-        _print_banner(settings, edge, mail_dir, paysim_url)
-        _wait_for_exit({"the app (hypercorn)": web, "the worker (arq)": worker})
+        _print_banner(settings, edge, mail_dir, app_ports, paysim_url)
+        _wait_for_exit(children)
         return 0
     except (_Stop, KeyboardInterrupt):
         print("\nedgecart dev: stopping…", file=sys.stderr)
@@ -137,13 +148,15 @@ def _prepare(settings: Settings, products: int) -> None:
 
 
 def _print_banner(
-    settings: Settings, edge: bool, mail_dir: Path | None, paysim_url: str | None
-) -> None:
+    settings: Settings, edge: bool, mail_dir: Path | None, app_ports: list[int],
+    paysim_url: str | None,
+) -> None:  # fmt: skip
+    origins = ", ".join(f"http://{settings.host}:{port}/" for port in app_ports)
     lines = [
         "",
         "Edgecart is up.",
-        f"  shop (origin):  http://{settings.host}:{settings.port}/",
-        f"  shop (edge):    http://{settings.host}:{settings.edge_port}/"
+        f"  shop (origin):  {origins}",
+        f"  shop (edge):    http://{settings.host}:{settings.edge_port}/ (Varnish, cdn/default.vcl)"
         if edge
         else "  edge:           not started (Varnish is not installed)",
         f"  API docs:       http://{settings.host}:{settings.port}/api/v1/docs",

@@ -1,10 +1,12 @@
-"""Varnish with the xkey module in front of the app (cdn/edgecart.vcl)."""
+"""Varnish with the xkey module in front of one or more app instances (cdn/default.vcl)."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import shutil
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,24 +15,73 @@ from app.devstack.errors import DevStackError
 from app.devstack.ports import free_port, require_free_port, wait_for_port
 from app.settings import PROJECT_ROOT
 
-VCL_SOURCE = PROJECT_ROOT / "cdn" / "edgecart.vcl"
+VCL_SOURCE = PROJECT_ROOT / "cdn" / "default.vcl"
+DEFAULT_PURGERS = ("127.0.0.1", "::1")
+_BLOCK = "# BEGIN {name}\n(?:.*\n)*?# END {name}\n"
 
 
 def varnish_installed() -> bool:
     return shutil.which("varnishd") is not None or Path("/usr/sbin/varnishd").exists()
 
 
-def vcl_for_backend(backend_port: int) -> str:
-    """The committed VCL with the origin's port swapped in."""
+def _backends_block(ports: Sequence[int], host: str) -> str:
+    if not ports:
+        raise DevStackError("the edge needs at least one app instance behind it")
+    lines = ["# BEGIN backends"]
+    for number, port in enumerate(ports, start=1):
+        lines += [
+            f"backend app{number} {{",
+            f'    .host = "{host}";',
+            f'    .port = "{int(port)}";',
+            "    .connect_timeout = 2s;",
+            "    .first_byte_timeout = 30s;",
+            "    .probe = health;",
+            "}",
+        ]
+    lines += ["sub vcl_init {", "    new origin = directors.round_robin();"]
+    lines += [f"    origin.add_backend(app{number});" for number in range(1, len(ports) + 1)]
+    lines += ["}", "# END backends", ""]
+    return "\n".join(lines)
+
+
+def _purgers_block(purgers: Sequence[str]) -> str:
+    entries = []
+    for entry in purgers:
+        network = ipaddress.ip_network(entry, strict=False)  # refuses anything but an address
+        address, _, prefix = str(network).partition("/")
+        full = network.max_prefixlen == network.prefixlen
+        entries.append(f'    "{address}";' if full else f'    "{address}"/{prefix};')
+    return "\n".join(["# BEGIN purgers", "acl purgers {", *entries, "}", "# END purgers", ""])
+
+
+def render_vcl(
+    backend_ports: Sequence[int],
+    purgers: Sequence[str] = DEFAULT_PURGERS,
+    backend_host: str = "127.0.0.1",
+) -> str:
+    """The committed VCL with these app instances behind the director and these addresses (or
+    networks, "10.0.0.0/8") allowed to PURGE."""
     source = VCL_SOURCE.read_text()
-    return re.sub(r'(\.port = ")\d+(";)', rf"\g<1>{backend_port}\g<2>", source, count=1)
+    for name, block in (
+        ("backends", _backends_block(backend_ports, backend_host)),
+        ("purgers", _purgers_block(purgers)),
+    ):
+        replacement = block.replace("\\", "\\\\")  # literal text, not a template
+        source, found = re.subn(_BLOCK.format(name=name), replacement, source, count=1)
+        if found != 1:
+            raise DevStackError(f"{VCL_SOURCE} has no '# BEGIN {name}' … '# END {name}' block")
+    return source
 
 
 @dataclass
 class LocalVarnish:
+    """varnishd in the foreground on 127.0.0.1:`port`, round-robin over `backend_ports`."""
+
     directory: Path
     port: int
-    backend_port: int
+    backend_ports: Sequence[int]
+    purgers: Sequence[str] = DEFAULT_PURGERS
+    storage: str = "malloc,256m"
     process: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
     @property
@@ -41,8 +92,8 @@ class LocalVarnish:
         binary = find_binary("varnishd", "varnish varnish-modules", ["/usr/sbin"])
         require_free_port(self.port, "the edge (Varnish)", "EDGE_PORT")
         self.directory.mkdir(parents=True, exist_ok=True)
-        vcl = self.directory / "edgecart.vcl"
-        vcl.write_text(vcl_for_backend(self.backend_port))
+        vcl = self.directory / "default.vcl"
+        vcl.write_text(render_vcl(self.backend_ports, self.purgers))
         log = self.directory / "varnishd.log"
         with log.open("wb") as out:
             self.process = subprocess.Popen(
@@ -60,9 +111,10 @@ class LocalVarnish:
                     "-f",
                     str(vcl),
                     "-s",
-                    "malloc,256m",
+                    self.storage,
+                    # The VCL normalises Accept-Encoding itself (br, gzip or nothing).
                     "-p",
-                    "default_grace=3600",
+                    "http_gzip_support=off",
                 ],
                 stdin=subprocess.DEVNULL,
                 stdout=out,

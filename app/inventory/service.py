@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from app.edge import service as edge
 from app.inventory.models import StockLevel, StockMovement
 from app.outbox import service as outbox
 
@@ -96,6 +97,9 @@ async def _announce(session: AsyncSession, variant_id: int, before: int, after: 
         return
     payload = {"variant_id": variant_id, "status": status, "available": after}
     await outbox.add_event(session, STOCK_STATUS_KIND, payload)
+    # Pages showing the variant (its product page, listings with its card) and its live stock
+    # fragment name it in their surrogate keys.
+    await edge.queue_purge(session, [f"variant-{variant_id}", f"stock-{variant_id}"])
 
 
 _RESERVE = text(

@@ -1,7 +1,7 @@
 """The worker job behind `stock.status` outbox events: a variant sold out, ran low or came back.
 
 It refreshes the product's search document (the "in stock" facet and filter read it). The
-edge-caching issue adds the purge of the product's pages here.
+pages showing the variant are purged by the `edge.purge` event written beside this one.
 """
 
 from __future__ import annotations

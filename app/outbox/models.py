@@ -23,6 +23,13 @@ class OutboxEvent(SQLModel, table=True):
         UniqueConstraint("key", name="uq_outbox_event_key"),
         # The relay only ever looks for events not yet handed over, oldest first.
         Index("ix_outbox_event_unrelayed", "id", postgresql_where=text("relayed_at IS NULL")),
+        # Jobs that take every waiting event of their kind at once (edge purges).
+        Index(
+            "ix_outbox_event_pending_by_kind",
+            "kind",
+            "id",
+            postgresql_where=text("done_at IS NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, sa_column=Column(BigInteger, primary_key=True))

@@ -10,7 +10,7 @@ from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -18,6 +18,10 @@ from sqlmodel import col, select
 from app.outbox.models import OutboxEvent
 
 MAX_KIND_LENGTH = 50
+# PostgreSQL delivers a NOTIFY on this channel when (and only if) the writing transaction
+# commits; workers LISTEN and relay at once (app/workers/wakeup.py). The relay's cron every
+# second stays the safety net for a wake-up lost while no worker listened.
+NOTIFY_CHANNEL = "outbox_event"
 MAX_KEY_LENGTH = 200
 
 
@@ -47,7 +51,10 @@ async def add_event(
         .returning(col(OutboxEvent.id))
     )
     event_id = (await session.execute(statement)).scalar_one_or_none()
-    return None if event_id is None else int(event_id)
+    if event_id is None:
+        return None
+    await session.execute(select(func.pg_notify(NOTIFY_CHANNEL, kind)))
+    return int(event_id)
 
 
 async def claim_unrelayed(
@@ -102,4 +109,27 @@ async def lock_pending_event(session: AsyncSession, event_id: int, kind: str) ->
 async def mark_done(session: AsyncSession, event_id: int) -> None:
     await session.execute(
         update(OutboxEvent).where(col(OutboxEvent.id) == event_id).values(done_at=datetime.now(UTC))
+    )
+
+
+async def lock_pending_events(session: AsyncSession, kind: str, limit: int) -> list[OutboxEvent]:
+    """Up to `limit` events of `kind` not done yet (relayed or not), oldest first, locked
+    until the caller's transaction ends; rows another job holds are skipped. For jobs that
+    carry out many events at once (edge purges); mark them with `mark_done_many`."""
+    statement = (
+        select(OutboxEvent)
+        .where(col(OutboxEvent.kind) == kind, col(OutboxEvent.done_at).is_(None))
+        .order_by(col(OutboxEvent.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    )
+    return list((await session.execute(statement)).scalars().all())
+
+
+async def mark_done_many(session: AsyncSession, event_ids: Sequence[int]) -> None:
+    await session.execute(
+        update(OutboxEvent)
+        .where(col(OutboxEvent.id).in_(list(event_ids)))
+        .values(done_at=datetime.now(UTC))
     )

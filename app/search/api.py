@@ -174,7 +174,7 @@ async def search_products(request: Request) -> Response:
         in_stock_count=found.in_stock_count,
         facets=[_facet(facet) for facet in found.facets],
     )
-    keys = [SEARCH_KEY, *(f"product-{card.id}" for card in found.items)]
+    keys = [SEARCH_KEY, *(key for card in found.items for key in card.surrogate_keys)]
     keys += [f"category-{scope.id}"] if scope else []
     return api_response(request, body, keys)
 

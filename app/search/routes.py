@@ -60,7 +60,7 @@ def keys_for(results: SearchResults, categories: list[CategoryView], keys: list[
     return [
         *keys,
         *(f"category-{category.id}" for category in categories),
-        *(f"product-{card.id}" for card in results.items),
+        *(key for card in results.items for key in card.surrogate_keys),
     ]
 
 

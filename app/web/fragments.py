@@ -1,4 +1,11 @@
-"""Personal holes in cached pages, loaded by htmx after the page: never cached, never shared."""
+"""The personal parts of cached pages, in one private request after the page has loaded.
+
+Catalog pages are the same for everyone and come from the edge; the header's account menu and
+cart badge show neutral defaults ("Sign in", 0). When the browser has a session (the readable
+marker cookie, see app/web/sessions.py), app/static/js/me.js asks `/fragments/me` once, and
+its answer replaces each personal part by an out-of-band swap. Visitors without a session never
+make the request.
+"""
 
 from __future__ import annotations
 
@@ -10,38 +17,31 @@ from app.accounts import service as accounts
 from app.cart import service as cart
 from app.db import transaction
 from app.web.caching import keep_private
-from app.web.sessions import CART_TOKEN_KEY, current_session, signed_in_account_id
+from app.web.sessions import CART_TOKEN_KEY, COOKIE, MARKER_COOKIE, current_session
 
 
-async def cart_badge(request: Request) -> Response:
-    """How many items are in the visitor's cart. Reads the session; never starts one."""
-    count = 0
+async def me(request: Request) -> Response:
+    """Cart badge and account menu for this visitor. Reads the session; never starts one."""
     session = await current_session(request)
-    if session is not None and session.data.get(CART_TOKEN_KEY):
+    account, count = None, 0
+    if session is not None:
         async with transaction(request.app.state.sessionmaker) as db:
-            count = await cart.count_items(db, session.data[CART_TOKEN_KEY])
+            if session.account_id is not None:
+                account = await accounts.get_account(db, session.account_id)
+            if session.data.get(CART_TOKEN_KEY):
+                count = await cart.count_items(db, session.data[CART_TOKEN_KEY])
     templates = request.app.state.templates
     response: Response = templates.TemplateResponse(
-        request, "partials/_cart_badge.html", {"count": count}
+        request, "partials/_me.html", {"account": account, "count": count}
     )
+    if session is None and (MARKER_COOKIE in request.cookies or COOKIE in request.cookies):
+        # The session ended elsewhere (expired, signed out on another tab): stop asking.
+        settings = request.app.state.settings
+        for name in (MARKER_COOKIE, COOKIE):
+            response.delete_cookie(
+                name, path="/", secure=settings.session_cookie_secure, samesite="lax"
+            )
     return keep_private(response)
 
 
-async def account_menu(request: Request) -> Response:
-    """ "Sign in", or the signed-in person's name. Reads the session; never starts one."""
-    account = None
-    account_id = await signed_in_account_id(request)
-    if account_id is not None:
-        async with transaction(request.app.state.sessionmaker) as db:
-            account = await accounts.get_account(db, account_id)
-    templates = request.app.state.templates
-    response: Response = templates.TemplateResponse(
-        request, "partials/_account_menu.html", {"account": account}
-    )
-    return keep_private(response)
-
-
-routes = [
-    Route("/fragments/cart-badge", cart_badge, name="cart_badge"),
-    Route("/fragments/account-menu", account_menu, name="account_menu"),
-]
+routes = [Route("/fragments/me", me, name="me")]

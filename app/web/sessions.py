@@ -20,6 +20,10 @@ from app.db import transaction
 from app.web.caching import keep_private
 
 COOKIE = "edgecart_session"
+# Not a secret and readable by scripts, unlike COOKIE (HttpOnly): it only says "this browser
+# has a session", so cached pages ask /fragments/me for the personal parts only when there is
+# something personal to show (app/static/js/me.js). Set and cleared with the session cookie.
+MARKER_COOKIE = "edgecart_has_session"
 CART_TOKEN_KEY = "cart"  # noqa: S105  (the session data key holding the cart token)
 _LOADED = "edgecart_session_loaded"
 
@@ -56,6 +60,15 @@ def set_session_cookie(request: Request, response: Response, session: Session) -
         httponly=True,
         samesite="lax",
     )
+    response.set_cookie(
+        MARKER_COOKIE,
+        "1",
+        max_age=None if session.staff else session.policy.absolute_seconds,
+        path="/",
+        secure=settings.session_cookie_secure,
+        httponly=False,
+        samesite="lax",
+    )
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
@@ -64,6 +77,9 @@ def clear_session_cookie(request: Request, response: Response) -> Response:
     settings = request.app.state.settings
     response.delete_cookie(
         COOKIE, path="/", secure=settings.session_cookie_secure, httponly=True, samesite="lax"
+    )
+    response.delete_cookie(
+        MARKER_COOKIE, path="/", secure=settings.session_cookie_secure, samesite="lax"
     )
     response.headers["Cache-Control"] = "private, no-store"
     return response

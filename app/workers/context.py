@@ -22,8 +22,14 @@ async def close_context(ctx: dict[str, Any]) -> None:
 
 
 async def startup(ctx: dict[str, Any]) -> None:
+    from app.workers.wakeup import start_wakeup  # the relay imports every job module
+
     await open_context(ctx, Settings.from_env())
+    start_wakeup(ctx)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
+    from app.workers.wakeup import stop_wakeup
+
+    await stop_wakeup(ctx)
     await close_context(ctx)

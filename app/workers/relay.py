@@ -16,6 +16,8 @@ from typing import Any
 from arq.connections import ArqRedis
 
 from app.db import SessionMaker, transaction
+from app.edge.service import EDGE_PURGE_KIND
+from app.edge.tasks import purge_edge
 from app.inventory.service import STOCK_STATUS_KIND
 from app.inventory.tasks import refresh_stock_status
 from app.notifications.service import EMAIL_KIND
@@ -29,6 +31,7 @@ Job = Callable[[dict[str, Any], int], Awaitable[str]]
 JOBS_BY_KIND: Mapping[str, Job] = {
     EMAIL_KIND: send_email,
     STOCK_STATUS_KIND: refresh_stock_status,
+    EDGE_PURGE_KIND: purge_edge,
 }
 
 BATCH_SIZE = 100

@@ -39,6 +39,9 @@ class WorkerSettings:
         cron(cancel_expired_orders, second={10, 40}),
         cron(delete_stale_carts, hour={3}, minute={17}),
     ]
+    # How often an idle worker looks for queued jobs (arq's default is 0.5 s): a purge has a
+    # second from commit to fresh page, and the relay hands it over within milliseconds.
+    poll_delay = 0.1
     max_jobs = 20
     job_timeout = 60
     health_check_interval = 30

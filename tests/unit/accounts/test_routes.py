@@ -232,7 +232,7 @@ async def test_markup_in_a_name_comes_back_inert(client: httpx.AsyncClient) -> N
     )
 
     page = await client.get("/account")
-    menu = await client.get("/fragments/account-menu")
+    menu = await client.get("/fragments/me")
 
     for html in (page.text, menu.text):
         assert "<script>alert" not in html
@@ -244,10 +244,10 @@ async def test_the_account_menu_names_the_signed_in_person(
     client: httpx.AsyncClient, database_url: str
 ) -> None:
     await make_account(database_url, "ada@example.com", full_name="Ada Lovelace")
-    assert ">Sign in<" in (await client.get("/fragments/account-menu")).text
+    assert ">Sign in<" in (await client.get("/fragments/me")).text
 
     await sign_in(client, "ada@example.com")
-    menu = await client.get("/fragments/account-menu")
+    menu = await client.get("/fragments/me")
 
     assert ">Ada Lovelace<" in menu.text
     assert menu.headers["cache-control"] == "private, no-store"

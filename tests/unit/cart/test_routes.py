@@ -28,7 +28,7 @@ async def test_adding_without_javascript_goes_to_the_cart_page(
 
     added = await client.post("/cart/lines", data={"variant_id": str(variant), "quantity": "2"})
     page = await client.get("/cart")
-    badge = await client.get("/fragments/cart-badge")
+    badge = await client.get("/fragments/me")
 
     assert added.status_code == 303
     assert added.headers["location"] == "/cart"
@@ -93,6 +93,6 @@ async def test_the_guest_cart_follows_the_shopper_into_their_account(
     await sign_in(client, "ada@example.com")
     client.cookies.clear()
     await sign_in(client, "ada@example.com")  # another device: the account's cart
-    badge = await client.get("/fragments/cart-badge")
+    badge = await client.get("/fragments/me")
 
     assert 'data-testid="cart-count">2<' in badge.text
