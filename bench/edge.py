@@ -87,8 +87,22 @@ def _varnishstat(varnish: LocalVarnish) -> dict[str, int]:
     counters = data.get("counters", data)
     return {
         name: int(counters[f"MAIN.{name}"]["value"])
-        for name in ("cache_hit", "cache_hitmiss", "cache_miss", "s_pass", "cache_hit_grace")
-    }
+        for name in ("client_req", "cache_hit", "cache_hitmiss", "cache_miss", "s_pass",
+                     "cache_hit_grace")
+    }  # fmt: skip
+
+
+def _settled_varnishstat(
+    varnish: LocalVarnish, since: dict[str, int], requests: int
+) -> dict[str, int]:
+    """varnishstat once every request of the run is counted: worker threads fold their counters
+    into the totals lazily, so a read right after a run misses some."""
+    deadline = time.monotonic() + 15
+    while True:
+        now = _varnishstat(varnish)
+        if now["client_req"] - since["client_req"] >= requests or time.monotonic() > deadline:
+            return now
+        time.sleep(0.2)
 
 
 def _start_nginx(workdir: Path, body: bytes, stops: contextlib.ExitStack) -> tuple[str, str]:
@@ -177,7 +191,7 @@ def run(args: argparse.Namespace, workdir: Path, stops: contextlib.ExitStack) ->
     before = _varnishstat(varnish)
     mix = _browse_mix(slugs, categories, args.browse_requests, rng)
     browse = run_wrk([edge + p for p in mix], len(mix), args.concurrency, limit * 3)
-    after = _varnishstat(varnish)
+    after = _settled_varnishstat(varnish, before, browse["requests"])
     delta = {name: after[name] - before[name] for name in after}
     lookups = delta["cache_hit"] + delta["cache_miss"] + delta["cache_hitmiss"]
     hit_ratio = delta["cache_hit"] / lookups if lookups else 0.0
