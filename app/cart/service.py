@@ -206,13 +206,21 @@ async def remove_line(session: AsyncSession, token: str | None, variant_id: int)
 async def view_cart(session: AsyncSession, token: str | None) -> CartView:
     """The cart as it stands now: today's prices and stock, and what changed, in words.
     Lines whose product is gone are removed and named in `removed`."""
-    cart = await find_cart(session, token)
-    if cart is None:
+    if not token or len(token) > 64:
         return CartView(token=None)
-    rows = await session.execute(
-        select(CartLine).where(col(CartLine.cart_id) == cart.id).order_by(col(CartLine.added_at))
-    )
-    lines = list(rows.scalars())
+    # The cart and its lines in one round trip (a cart without lines comes as one row, line None).
+    rows = (
+        await session.execute(
+            select(Cart, CartLine)
+            .outerjoin(CartLine, col(CartLine.cart_id) == col(Cart.id))
+            .where(col(Cart.token) == token)
+            .order_by(col(CartLine.added_at))
+        )
+    ).all()
+    if not rows:
+        return CartView(token=None)
+    cart = rows[0][0]
+    lines = [line for _, line in rows if line is not None]
     ids = [line.variant_id for line in lines]
     offers = await catalog.list_variant_offers(session, ids)
     stock = await inventory.stock_for_variants(session, ids)
@@ -296,10 +304,16 @@ async def delete_stale_carts(session: AsyncSession, now: datetime) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+_EMPTY_CART = text(
+    """
+    WITH emptied AS (UPDATE cart SET updated_at = now() WHERE token = :token RETURNING id)
+    DELETE FROM cart_line USING emptied WHERE cart_line.cart_id = emptied.id
+    """
+)
+
+
 async def empty_cart(session: AsyncSession, token: str | None) -> None:
-    """Remove every line (the order placed from the cart has them now)."""
-    cart = await find_cart(session, token)
-    if cart is None:
-        return
-    await session.execute(delete(CartLine).where(col(CartLine.cart_id) == cart.id))
-    await _touch(session, cart)
+    """Remove every line (the order placed from the cart has them now), in one statement: it
+    runs inside every place-order."""
+    if token:
+        await session.execute(_EMPTY_CART, {"token": token})

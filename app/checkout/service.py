@@ -210,25 +210,25 @@ async def place_order(
     VoucherRefused; the caller's transaction then rolls back. `request_hash` is recorded with
     the order (the API's record of the request that placed it).
     """
-    existing = await orders.find_order_by_key(session, key)
-    if existing is not None:
-        return Placed(existing, False)
+    # No look for the key first: a replay finds its cart emptied (or its total changed, its
+    # stock or voucher taken) and is answered by the look below; one that prices the same ends
+    # at the unique key in create_order. The common first submit saves a round trip.
     try:
         priced = await price_checkout(session, cart_token, state, settings, now)
         if priced.voucher_problem:
             raise VoucherRefused(priced.voucher_refusal or "voucher", priced.voucher_problem)
+        if expected_total_minor is not None and priced.quote.total_minor != expected_total_minor:
+            raise CheckoutError(
+                "total_changed",
+                "The total has changed since you looked at it: please check it and order again.",
+            )
     except (CheckoutError, VoucherRefused):
-        # A concurrent submit with this key may have committed since the look above, emptying
-        # the cart (or taking its stock, or the voucher's last use): then its order is the order.
+        # This key's order may exist already (a replay), or a concurrent submit with it may
+        # have committed meanwhile, emptying the cart: then that order is the order.
         twin = await orders.find_order_by_key(session, key)
         if twin is not None:
             return Placed(twin, False)
         raise
-    if expected_total_minor is not None and priced.quote.total_minor != expected_total_minor:
-        raise CheckoutError(
-            "total_changed",
-            "The total has changed since you looked at it: please check it and order again.",
-        )
     expires = now + timedelta(minutes=settings.reservation_minutes)
     draft = _draft(state, account_id, priced.quote, request_hash)
     order, created = await orders.create_order(session, draft, key, expires, state.email)

@@ -102,6 +102,10 @@ async def _announce(session: AsyncSession, variant_id: int, before: int, after: 
     await edge.queue_purge(session, [f"variant-{variant_id}", f"stock-{variant_id}"])
 
 
+# One round trip per line: hold the units in the first warehouse (by priority) that has enough,
+# book the reservation, log the movement, and say what is left for sale afterwards. The UPDATE's
+# RETURNING is the row as this sale left it (taken under its row lock, which orders concurrent
+# sales); other warehouses' rows are read from the statement's snapshot.
 _RESERVE = text(
     """
     WITH target AS (
@@ -110,12 +114,26 @@ _RESERVE = text(
         WHERE s.variant_id = :variant_id AND s.on_hand - s.reserved >= :quantity
         ORDER BY w.priority, w.id
         LIMIT 1
+    ), held AS (
+        UPDATE stock_level s SET reserved = s.reserved + :quantity
+        FROM target t
+        WHERE s.variant_id = t.variant_id AND s.warehouse_id = t.warehouse_id
+          AND s.on_hand - s.reserved >= :quantity
+        RETURNING s.warehouse_id, s.on_hand - s.reserved AS left_here
+    ), booked AS (
+        INSERT INTO stock_reservation (reference, variant_id, warehouse_id, quantity, expires_at)
+        SELECT :reference, :variant_id, held.warehouse_id, :quantity, :expires FROM held
+    ), logged AS (
+        INSERT INTO stock_movement (variant_id, warehouse_id, on_hand_change, reserved_change,
+                                    reason, reference, actor)
+        SELECT :variant_id, held.warehouse_id, 0, :quantity, 'reserve', :reference, :actor
+        FROM held
     )
-    UPDATE stock_level s SET reserved = s.reserved + :quantity
-    FROM target t
-    WHERE s.variant_id = t.variant_id AND s.warehouse_id = t.warehouse_id
-      AND s.on_hand - s.reserved >= :quantity
-    RETURNING s.warehouse_id
+    SELECT held.left_here + coalesce((
+        SELECT sum(o.on_hand - o.reserved) FROM stock_level o
+        WHERE o.variant_id = :variant_id AND o.warehouse_id <> held.warehouse_id
+    ), 0)
+    FROM held
     """
 )
 
@@ -128,32 +146,22 @@ async def reserve(
     comes whole from one warehouse, the first by priority that has enough. Raises OutOfStock
     for the first line that cannot be held; the caller's transaction then rolls back."""
     for line in sorted(lines, key=lambda line: line.variant_id):  # one lock order: no deadlocks
-        warehouse_id = await _hold(session, line)
-        await session.execute(
-            text(
-                "INSERT INTO stock_reservation (reference, variant_id, warehouse_id, quantity, "
-                "expires_at) VALUES (:reference, :variant_id, :warehouse_id, :quantity, :expires)"
-            ),
-            {"reference": reference, "variant_id": line.variant_id, "warehouse_id": warehouse_id,
-             "quantity": line.quantity, "expires": expires_at},
-        )  # fmt: skip
-        await _record(
-            session, line.variant_id, warehouse_id, 0, line.quantity, "reserve", reference, actor
-        )
-        # Read after the UPDATE, whose row lock orders concurrent sales: the status announced
-        # is the one this sale caused, not one guessed from a stale read.
-        after = (await stock_for_variants(session, [line.variant_id]))[line.variant_id]
+        after = await _hold(session, line, reference, expires_at, actor)
         await _announce(session, line.variant_id, after + line.quantity, after)
 
 
-async def _hold(session: AsyncSession, line: Line) -> int:
-    """Reserve the line in one warehouse; its id. A miss is looked at again only while enough
-    is available in all (a concurrent sale moved the best warehouse), else OutOfStock."""
-    params = {"variant_id": line.variant_id, "quantity": line.quantity}
+async def _hold(
+    session: AsyncSession, line: Line, reference: str, expires_at: datetime, actor: str
+) -> int:
+    """Reserve the line in one warehouse; what is left for sale after it. A miss is looked at
+    again only while enough is available in all (a concurrent sale moved the best warehouse),
+    else OutOfStock."""
+    params = {"variant_id": line.variant_id, "quantity": line.quantity, "reference": reference,
+              "expires": expires_at, "actor": actor}  # fmt: skip
     for _ in range(_RESERVE_ATTEMPTS):
-        warehouse_id = (await session.execute(_RESERVE, params)).scalar_one_or_none()
-        if warehouse_id is not None:
-            return int(warehouse_id)
+        after = (await session.execute(_RESERVE, params)).scalar_one_or_none()
+        if after is not None:
+            return int(after)
         available = (await stock_for_variants(session, [line.variant_id]))[line.variant_id]
         if available < line.quantity:
             raise OutOfStock(line.variant_id, available)

@@ -12,7 +12,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from sqlalchemy import func, text, update
+from sqlalchemy import String, func, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -130,31 +130,31 @@ async def create_order(
         != draft.total_minor
     ):
         raise OrderError("inconsistent_totals", "The order totals do not add up.")
-    sequence = await session.execute(text("SELECT nextval('order_number_seq')"))
-    number = f"EC-{sequence.scalar_one()}"
     values = {
         name: value for name, value in asdict(draft).items() if name not in {"lines"}
     } | {
-        "number": number, "status": PENDING_PAYMENT, "idempotency_key": idempotency_key,
+        # The number comes from its sequence inside the INSERT: one round trip, not two.
+        "number": "EC-" + func.nextval("order_number_seq").cast(String),
+        "status": PENDING_PAYMENT, "idempotency_key": idempotency_key,
         "reserved_until": reserved_until, "shipping_address": dict(draft.shipping_address),
     }  # fmt: skip
-    inserted = await session.execute(
+    inserted = await session.scalars(
         insert(Order)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(col(Order.id))
+        .returning(Order)
     )
-    order_id = inserted.scalar_one_or_none()
-    if order_id is None:
+    order = inserted.one_or_none()
+    if order is None:
         existing = await find_order_by_key(session, idempotency_key)
         assert existing is not None  # the conflicting row is committed and visible now
         return existing, False
+    order_id = order.id
+    assert order_id is not None  # it came back from the INSERT
     for line in draft.lines:
         session.add(OrderLine(order_id=order_id, **asdict(line)))
     session.add(OrderStatusChange(order_id=order_id, to_status=PENDING_PAYMENT, actor=actor))
     await session.flush()
-    order = await session.get(Order, order_id)
-    assert order is not None
     return order, True
 
 

@@ -42,19 +42,19 @@ async def add_event(
         raise OutboxError(f"an outbox kind has 1 to {MAX_KIND_LENGTH} characters, not {kind!r}")
     if key is not None and not 1 <= len(key) <= MAX_KEY_LENGTH:
         raise OutboxError(f"an idempotency key has 1 to {MAX_KEY_LENGTH} characters")
-    statement = (
+    added = (
         insert(OutboxEvent)
         .values(kind=kind, payload=payload, key=key)
         # A concurrent transaction adding the same key makes this wait for its outcome, so two
         # racing requests still write one event.
         .on_conflict_do_nothing(constraint="uq_outbox_event_key")
         .returning(col(OutboxEvent.id))
+        .cte("added")
     )
+    # One round trip: the NOTIFY is sent only for a row actually written.
+    statement = select(added.c.id, func.pg_notify(NOTIFY_CHANNEL, kind))
     event_id = (await session.execute(statement)).scalar_one_or_none()
-    if event_id is None:
-        return None
-    await session.execute(select(func.pg_notify(NOTIFY_CHANNEL, kind)))
-    return int(event_id)
+    return None if event_id is None else int(event_id)
 
 
 async def claim_unrelayed(
