@@ -34,6 +34,7 @@ from app.inventory import routes as inventory_routes
 from app.logs import configure_logging
 from app.orders import api as order_api
 from app.orders import routes as order_routes
+from app.payments import admin_routes as payment_admin_routes
 from app.payments import routes as payment_routes
 from app.payments.gateways import create_gateway
 from app.search import api as search_api
@@ -77,6 +78,7 @@ def create_starlette(settings: Settings) -> Starlette:
             *checkout_routes.routes,
             *order_routes.routes,
             *payment_routes.routes,
+            *payment_admin_routes.routes,
             *account_routes.routes,
             *account_address_routes.routes,
             *account_reset_routes.routes,

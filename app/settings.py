@@ -123,6 +123,8 @@ class Settings:
     # order's stock is held that long plus PAYMENT_GRACE_MINUTES for a late webhook.
     payment_window_minutes: int = 30
     payment_grace_minutes: int = 10
+    # The reconciliation job asks the provider about attempts unsettled for this long.
+    payment_reconcile_after_minutes: int = 5
 
     @property
     def is_production(self) -> bool:
@@ -228,6 +230,12 @@ class Settings:
                 env.get("PAYMENT_GRACE_MINUTES", str(defaults.payment_grace_minutes)),
                 "PAYMENT_GRACE_MINUTES",
             ),
+            payment_reconcile_after_minutes=_int(
+                env.get(
+                    "PAYMENT_RECONCILE_AFTER_MINUTES", str(defaults.payment_reconcile_after_minutes)
+                ),
+                "PAYMENT_RECONCILE_AFTER_MINUTES",
+            ),
             trusted_proxies=tuple(
                 address.strip()
                 for address in env.get("TRUSTED_PROXIES", ",".join(defaults.trusted_proxies)).split(
@@ -316,6 +324,8 @@ class Settings:
             raise SettingsError("PAYMENT_WINDOW_MINUTES must be between 30 and 1440")
         if not 0 <= self.payment_grace_minutes <= 24 * 60:
             raise SettingsError("PAYMENT_GRACE_MINUTES must be between 0 and 1440")
+        if not 1 <= self.payment_reconcile_after_minutes <= 24 * 60:
+            raise SettingsError("PAYMENT_RECONCILE_AFTER_MINUTES must be between 1 and 1440")
         if not self.is_production:
             return
         if self.stripe_api_base == DEV_STRIPE_API_BASE or not self.stripe_api_base.startswith(

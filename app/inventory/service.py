@@ -8,7 +8,7 @@ low, back in stock) writes a `stock.status` outbox event. Never commits.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -229,14 +229,18 @@ async def extend(session: AsyncSession, reference: str, until: datetime) -> int:
     return len(held.all())
 
 
-async def release_expired(session: AsyncSession, now: datetime, limit: int = 100) -> list[str]:
-    """Release reservations held past their expiry; the references (order numbers) released."""
+async def release_expired(
+    session: AsyncSession, now: datetime, limit: int = 100, keep: Collection[str] = ()
+) -> list[str]:
+    """Release reservations held past their expiry; the references (order numbers) released.
+    References in `keep` (an order whose payment the provider has not settled) stay held."""
     rows = await session.execute(
         text(
             "SELECT DISTINCT reference FROM stock_reservation "
-            "WHERE status = 'held' AND expires_at < :now LIMIT :limit"
+            "WHERE status = 'held' AND expires_at < :now "
+            "AND NOT (reference = ANY(CAST(:keep AS text[]))) LIMIT :limit"
         ),
-        {"now": now, "limit": limit},
+        {"now": now, "limit": limit, "keep": list(keep)},
     )
     references = list(rows.scalars())
     for reference in references:

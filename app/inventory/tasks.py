@@ -14,6 +14,7 @@ from app.db import transaction
 from app.inventory import service as inventory
 from app.inventory.service import STOCK_STATUS_KIND
 from app.outbox import service as outbox
+from app.payments import service as payments
 from app.search import service as search
 
 
@@ -31,7 +32,9 @@ async def refresh_stock_status(ctx: dict[str, Any], event_id: int) -> str:
 
 
 async def release_expired_reservations(ctx: dict[str, Any]) -> int:
-    """Cron: stock held for orders that were never paid goes back on sale."""
+    """Cron: stock held for orders that were never paid goes back on sale; never the stock of
+    an order whose payment the provider has not settled (the reconciliation job decides)."""
     async with transaction(ctx["sessionmaker"]) as session:
-        released = await inventory.release_expired(session, datetime.now(UTC))
+        keep = await payments.orders_awaiting_provider(session)
+        released = await inventory.release_expired(session, datetime.now(UTC), keep=keep)
     return len(released)

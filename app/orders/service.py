@@ -329,12 +329,17 @@ async def extend_reservation(
 
 
 async def cancel_expired_orders(
-    session: AsyncSession, now: datetime, limit: int = 100
+    session: AsyncSession, now: datetime, limit: int = 100, keep: Collection[str] = ()
 ) -> list[str]:
-    """Cancel unpaid orders whose stock reservation has expired; their numbers."""
+    """Cancel unpaid orders whose stock reservation has expired; their numbers. Orders in
+    `keep` (a payment the provider has not settled yet) are left to the payments domain."""
     rows = await session.execute(
         select(Order)
-        .where(col(Order.status) == PENDING_PAYMENT, col(Order.reserved_until) < now)
+        .where(
+            col(Order.status) == PENDING_PAYMENT,
+            col(Order.reserved_until) < now,
+            col(Order.number).not_in(list(keep)),
+        )
         .order_by(col(Order.id))
         .limit(limit)
         .with_for_update(skip_locked=True)

@@ -198,6 +198,65 @@ async def _update(session: AsyncSession, payment: Payment, **values: object) -> 
     await session.refresh(payment)
 
 
+async def orders_awaiting_provider(session: AsyncSession) -> list[str]:
+    """Numbers of orders with an attempt that may still take (or has taken) money without us
+    knowing: being started, or a hosted page not known to be closed."""
+    rows = await session.execute(
+        select(Payment.order_number)
+        .where(
+            (col(Payment.state) == CREATED)
+            | (col(Payment.state).in_([PENDING, FAILED, AUTHORIZED])
+               & col(Payment.provider_reference).is_not(None))
+        )
+        .distinct()
+    )  # fmt: skip
+    return list(rows.scalars())
+
+
+async def list_due_attempts(
+    session: AsyncSession, gateway: str, older_than: datetime, limit: int
+) -> list[Payment]:
+    """Unsettled attempts at `gateway` started before `older_than`, oldest first."""
+    rows = await session.execute(
+        select(Payment)
+        .where(
+            col(Payment.gateway) == gateway,
+            col(Payment.state).in_(sorted(UNSETTLED)),
+            (col(Payment.state) == CREATED) | col(Payment.provider_reference).is_not(None),
+            col(Payment.created_at) < older_than,
+        )
+        .order_by(col(Payment.id))
+        .limit(limit)
+    )
+    return list(rows.scalars())
+
+
+async def list_flagged(session: AsyncSession, gateway: str, codes: list[str]) -> list[Payment]:
+    """Captured attempts that paid no order (flagged by `flag`): money to give back."""
+    rows = await session.execute(
+        select(Payment)
+        .where(
+            col(Payment.gateway) == gateway,
+            col(Payment.state) == CAPTURED,
+            col(Payment.failure_code).in_(codes),
+        )
+        .order_by(col(Payment.id))
+    )
+    return list(rows.scalars())
+
+
+async def set_state(session: AsyncSession, payment: Payment, **values: object) -> None:
+    """Change an attempt's columns directly (refunds), under the caller's lock."""
+    await _update(session, payment, **values)
+
+
+def may_take_money(payment: Payment) -> bool:
+    """Being started, or a hosted page not known to be closed (see orders_awaiting_provider)."""
+    return payment.state == CREATED or (
+        payment.state in UNSETTLED and payment.provider_reference is not None
+    )
+
+
 def is_stale_start(payment: Payment, now: datetime, seconds: int) -> bool:
     """A `created` attempt older than this lost its request (a crash before the provider
     answered): it no longer blocks a new one."""

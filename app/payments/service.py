@@ -216,6 +216,11 @@ def _key(payment: Payment, operation: str) -> str:
     return f"edgecart-payment-{payment.id}-{operation}"
 
 
+def operation_key(payment: Payment, operation: str) -> str:
+    """`_key` for the other payments modules (reconciliation, refunds)."""
+    return _key(payment, operation)
+
+
 # --- learning the outcome -----------------------------------------------------------------
 
 
@@ -366,6 +371,12 @@ async def _queue_payment_received(
     }
     key = f"payment-received:{order.number}"
     await queue_email(session, order.email, "payment_received", context, key=key)
+
+
+async def orders_awaiting_provider(session: AsyncSession) -> list[str]:
+    """Orders whose stock the expiry jobs must leave alone: an attempt of theirs may still take
+    money (or has, unknown to us). The reconciliation job asks the provider and decides."""
+    return await records.orders_awaiting_provider(session)
 
 
 def problem_for(code: str) -> str | None:

@@ -14,7 +14,18 @@ import httpx
 from app.paysim.store import Account, Event, new_id, now
 
 log = logging.getLogger("edgecart.paysim")
-RETRIES = 3  # Stripe retries for days; three quick tries are enough locally
+# Stripe retries a failed delivery for up to three days with exponential backoff; locally the
+# same shape, compressed: 0.5 s, 1 s, 2 s, 4 s, then every 8 s, 10 tries (about 50 s) in all.
+RETRIES = 10
+FIRST_BACKOFF_SECONDS = 0.5
+MAX_BACKOFF_SECONDS = 8.0
+
+
+def backoff(attempt: int) -> float:
+    """Seconds to wait after failed try number `attempt` (0-based)."""
+    return min(FIRST_BACKOFF_SECONDS * float(2**attempt), MAX_BACKOFF_SECONDS)
+
+
 _tasks: set[asyncio.Task[None]] = set()
 
 
@@ -84,4 +95,5 @@ async def _deliver(account: Account, event: Event, times: int, delay: float) -> 
                 except httpx.HTTPError as error:
                     log.warning("webhook %s not delivered: %s", event.id, error)
                     event.deliveries.append(0)
-                await asyncio.sleep(0.5 * (attempt + 1))
+                if attempt < RETRIES - 1:
+                    await asyncio.sleep(backoff(attempt))

@@ -10,6 +10,7 @@ from arq.connections import RedisSettings
 from app.cart.tasks import delete_stale_carts
 from app.inventory.tasks import release_expired_reservations
 from app.orders.tasks import cancel_expired_orders
+from app.payments.tasks import reconcile_payments
 from app.settings import Settings
 from app.workers.context import shutdown, startup
 from app.workers.heartbeat import record_heartbeat
@@ -25,7 +26,7 @@ class WorkerSettings:
     on_shutdown = shutdown
     functions: ClassVar[list[Any]] = [
         record_heartbeat, relay_outbox, release_expired_reservations, delete_stale_carts,
-        cancel_expired_orders,
+        cancel_expired_orders, reconcile_payments,
         *JOBS_BY_KIND.values(),
     ]  # fmt: skip
     cron_jobs: ClassVar[list[Any]] = [
@@ -37,6 +38,9 @@ class WorkerSettings:
         cron(release_expired_reservations, second={5, 20, 35, 50}),
         # Unpaid orders past their reservation are cancelled (and their stock released).
         cron(cancel_expired_orders, second={10, 40}),
+        # Card attempts left unsettled are looked up at the provider: paid, or closed and
+        # cancelled (docs/payments.md). A provider that is down means: try again next minute.
+        cron(reconcile_payments, second={25}, timeout=300),
         cron(delete_stale_carts, hour={3}, minute={17}),
     ]
     # How often an idle worker looks for queued jobs (arq's default is 0.5 s): a purge has a

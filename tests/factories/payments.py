@@ -57,3 +57,22 @@ async def deliver(client: httpx.AsyncClient, event: dict[str, Any]) -> httpx.Res
         content=event["payload"].encode(),
         headers={"Stripe-Signature": event["signature"], "Content-Type": "application/json"},
     )
+
+
+async def clear_faults(settings: Settings) -> None:
+    async with httpx.AsyncClient(timeout=10) as http:
+        response = await http.delete(
+            f"{settings.stripe_api_base}/_sim/faults", headers=_auth(settings)
+        )
+    response.raise_for_status()
+
+
+async def flush_held_webhooks(settings: Settings) -> int:
+    """Send the webhooks held by the `hold` fault, newest first (out of order)."""
+    async with httpx.AsyncClient(timeout=10) as http:
+        response = await http.post(
+            f"{settings.stripe_api_base}/_sim/webhooks/flush", headers=_auth(settings)
+        )
+    response.raise_for_status()
+    sent: int = response.json()["sent"]
+    return sent
