@@ -141,6 +141,7 @@ def serve_static(app: ASGIApp, settings: Settings) -> ASGIApp:
         max_age=3600,
         immutable_file_test=_is_immutable,
     )
+    static.FOREVER = 31_536_000  # content-hashed names: a year, as the edge contract says
     if settings.media_dir.exists():
         # Media names carry a content hash (see app/catalog/images.py), so they never change.
         static.add_files(settings.media_dir, prefix="media/")

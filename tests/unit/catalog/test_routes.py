@@ -127,4 +127,4 @@ async def test_static_files_are_hashed_compressed_and_immutable(client: httpx.As
     assert response.status_code == 200
     assert response.headers["content-encoding"] == "br"
     assert "immutable" in response.headers["cache-control"]
-    assert "max-age=315360000" in response.headers["cache-control"]
+    assert "max-age=31536000" in response.headers["cache-control"]
