@@ -23,6 +23,7 @@ from app.accounts import routes as account_routes
 from app.accounts.oidc import OidcClient, ProviderConfig
 from app.accounts.signing_keys import KeyCache
 from app.admin import routes as admin_routes
+from app.admin import transfers as admin_transfers
 from app.cart import api as cart_api
 from app.cart import routes as cart_routes
 from app.catalog import api as catalog_api
@@ -36,7 +37,7 @@ from app.orders import api as order_api
 from app.orders import routes as order_routes
 from app.payments import admin_routes as payment_admin_routes
 from app.payments import routes as payment_routes
-from app.payments.gateways import create_gateway
+from app.payments.gateways import create_guarded_gateway
 from app.search import api as search_api
 from app.search import routes as search_routes
 from app.settings import Settings
@@ -56,7 +57,7 @@ def create_starlette(settings: Settings) -> Starlette:
         app.state.engine = engine
         app.state.sessionmaker = db.create_sessionmaker(engine)
         app.state.redis = redis.create_redis(settings)
-        app.state.payment_gateway = create_gateway(settings)
+        app.state.payment_gateway = create_guarded_gateway(settings, app.state.redis)
         try:
             yield
         finally:
@@ -89,6 +90,7 @@ def create_starlette(settings: Settings) -> Starlette:
             *oauth_routes.routes,
             *oauth_metadata.routes,
             *admin_routes.routes,
+            *admin_transfers.routes,
             *fragments.routes,
             *health.routes,
             *request_metrics.routes,

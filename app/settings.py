@@ -20,6 +20,9 @@ DEV_SECRET_KEY = "dev-only-secret-key-change-me"  # noqa: S105  (refused in prod
 DEV_STRIPE_API_BASE = "http://127.0.0.1:55111"
 DEV_STRIPE_SECRET_KEY = "sk_test_edgecart_simulator"  # noqa: S105
 DEV_STRIPE_WEBHOOK_SECRET = "whsec_edgecart_simulator"  # noqa: S105
+# The demo bank account for bank transfers (the IBAN from the standard's own example): refused
+# in production, where shoppers would send real money to it.
+DEV_BANK_TRANSFER_IBAN = "DE89370400440532013000"
 
 
 RATE_SETTINGS = (
@@ -125,6 +128,17 @@ class Settings:
     payment_grace_minutes: int = 10
     # The reconciliation job asks the provider about attempts unsettled for this long.
     payment_reconcile_after_minutes: int = 5
+    # Bank transfer, the second payment method (docs/payments.md): the account shoppers pay
+    # into, and how many days an order waiting for a transfer holds its stock.
+    bank_transfer_holder: str = "Edgecart Demo Shop"
+    bank_transfer_iban: str = DEV_BANK_TRANSFER_IBAN
+    bank_transfer_bic: str = "COBADEFFXXX"
+    bank_transfer_days: int = 7
+    # The circuit breaker around the card provider: this many failures (timeouts, connection
+    # errors, 5xx) within the window open it; after the cool-down one trial call goes through.
+    payment_breaker_failures: int = 3
+    payment_breaker_window_seconds: int = 30
+    payment_breaker_cooldown_seconds: int = 20
 
     @property
     def is_production(self) -> bool:
@@ -236,6 +250,36 @@ class Settings:
                 ),
                 "PAYMENT_RECONCILE_AFTER_MINUTES",
             ),
+            bank_transfer_holder=" ".join(
+                env.get("BANK_TRANSFER_HOLDER", defaults.bank_transfer_holder).split()
+            ),
+            bank_transfer_iban=normalise_iban(
+                env.get("BANK_TRANSFER_IBAN", defaults.bank_transfer_iban)
+            ),
+            bank_transfer_bic="".join(
+                env.get("BANK_TRANSFER_BIC", defaults.bank_transfer_bic).split()
+            ).upper(),
+            bank_transfer_days=_int(
+                env.get("BANK_TRANSFER_DAYS", str(defaults.bank_transfer_days)),
+                "BANK_TRANSFER_DAYS",
+            ),
+            payment_breaker_failures=_int(
+                env.get("PAYMENT_BREAKER_FAILURES", str(defaults.payment_breaker_failures)),
+                "PAYMENT_BREAKER_FAILURES",
+            ),
+            payment_breaker_window_seconds=_int(
+                env.get(
+                    "PAYMENT_BREAKER_WINDOW_SECONDS", str(defaults.payment_breaker_window_seconds)
+                ),
+                "PAYMENT_BREAKER_WINDOW_SECONDS",
+            ),
+            payment_breaker_cooldown_seconds=_int(
+                env.get(
+                    "PAYMENT_BREAKER_COOLDOWN_SECONDS",
+                    str(defaults.payment_breaker_cooldown_seconds),
+                ),
+                "PAYMENT_BREAKER_COOLDOWN_SECONDS",
+            ),
             trusted_proxies=tuple(
                 address.strip()
                 for address in env.get("TRUSTED_PROXIES", ",".join(defaults.trusted_proxies)).split(
@@ -326,8 +370,18 @@ class Settings:
             raise SettingsError("PAYMENT_GRACE_MINUTES must be between 0 and 1440")
         if not 1 <= self.payment_reconcile_after_minutes <= 24 * 60:
             raise SettingsError("PAYMENT_RECONCILE_AFTER_MINUTES must be between 1 and 1440")
+        self._validate_bank_transfer()
+        for name, value, low, high in (
+            ("PAYMENT_BREAKER_FAILURES", self.payment_breaker_failures, 1, 100),
+            ("PAYMENT_BREAKER_WINDOW_SECONDS", self.payment_breaker_window_seconds, 1, 3600),
+            ("PAYMENT_BREAKER_COOLDOWN_SECONDS", self.payment_breaker_cooldown_seconds, 1, 3600),
+        ):
+            if not low <= value <= high:
+                raise SettingsError(f"{name} must be between {low} and {high}")
         if not self.is_production:
             return
+        if self.bank_transfer_iban == DEV_BANK_TRANSFER_IBAN:
+            raise SettingsError("BANK_TRANSFER_IBAN is the demo account: set your shop's IBAN")
         if self.stripe_api_base == DEV_STRIPE_API_BASE or not self.stripe_api_base.startswith(
             "https://"
         ):
@@ -340,6 +394,18 @@ class Settings:
             raise SettingsError(
                 "STRIPE_WEBHOOK_SECRET is the simulator's: set your webhook endpoint's secret"
             )
+
+    def _validate_bank_transfer(self) -> None:
+        if not self.bank_transfer_holder or len(self.bank_transfer_holder) > 70:
+            raise SettingsError("BANK_TRANSFER_HOLDER must be a name of 1 to 70 characters")
+        if not iban_is_valid(self.bank_transfer_iban):
+            raise SettingsError(
+                f"BANK_TRANSFER_IBAN is not a valid IBAN: {self.bank_transfer_iban!r}"
+            )
+        if not re.fullmatch(r"[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?", self.bank_transfer_bic):
+            raise SettingsError(f"BANK_TRANSFER_BIC is not a BIC: {self.bank_transfer_bic!r}")
+        if not 1 <= self.bank_transfer_days <= 60:
+            raise SettingsError("BANK_TRANSFER_DAYS must be between 1 and 60")
 
     def _validate_oidc(self) -> None:
         if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,39}", self.oidc_provider):
@@ -360,6 +426,19 @@ class Settings:
             )
         if "openid" not in self.oidc_scopes.split():
             raise SettingsError("OIDC_SCOPES must include openid")
+
+
+def normalise_iban(raw: str) -> str:
+    """An IBAN as stored: no spaces, upper case."""
+    return "".join(raw.split()).upper()
+
+
+def iban_is_valid(iban: str) -> bool:
+    """The IBAN's shape and its ISO 13616 check digits (mod 97 of the rearranged number)."""
+    if not re.fullmatch(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}", iban):
+        return False
+    digits = "".join(str(int(char, 36)) for char in iban[4:] + iban[:4])
+    return int(digits) % 97 == 1
 
 
 def _async_database_url(url: str) -> str:

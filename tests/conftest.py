@@ -354,6 +354,8 @@ async def oidc_client(oidc_settings: Settings) -> AsyncIterator[httpx.AsyncClien
 # The database behind each running live server, by its base URL: browser tests that change
 # stock or prices "behind the shop's back" (a sale elsewhere, a restock) write there.
 LIVE_DATABASES: dict[str, str] = {}
+# The Redis database of each running live server, by its base URL (breaker state, sessions).
+LIVE_REDIS: dict[str, str] = {}
 
 
 def serve_seeded_shop(
@@ -391,6 +393,7 @@ def serve_seeded_shop(
     }
     processes: list[subprocess.Popen[bytes]] = []
     LIVE_DATABASES[url] = postgres.url(name)
+    LIVE_REDIS[url] = redis_url
     try:
         processes.append(start_web("127.0.0.1", port, env))
         processes.append(start_worker(env))
@@ -401,6 +404,7 @@ def serve_seeded_shop(
         for process in reversed(processes):
             stop_process(process)
         del LIVE_DATABASES[url]
+        del LIVE_REDIS[url]
         _FREE_LIVE_REDIS_DATABASES.append(int(redis_url.rsplit("/", 1)[1]))
 
 

@@ -14,6 +14,7 @@ PERMISSIONS = frozenset(
         "orders.fulfil",
         "orders.cancel",
         "payments.refund",
+        "payments.record",  # record an incoming bank transfer (app/payments/transfers.py)
         "customers.view",
         "customers.edit",
         "staff.manage",

@@ -28,6 +28,7 @@ from app.checkout.service import CheckoutError, ItemsUnavailable, ShippingRefuse
 from app.checkout.state import SESSION_KEY, CheckoutState
 from app.db import transaction
 from app.orders.vouchers import VoucherRefused
+from app.payments import failover
 from app.payments import service as payments
 from app.payments.errors import PaymentError
 from app.web.caching import keep_private
@@ -186,8 +187,8 @@ async def _review(request: Request, visit: Visit, errors: dict[str, str]) -> Res
         await _save(request, visit)
     if priced.voucher_problem and "voucher" not in errors:
         errors = {**errors, "voucher": priced.voucher_problem}
-    context = {"priced": priced, "quote": priced.quote, "errors": errors,
-               "payment_methods": payments.available_methods(),
+    choice = await failover.payment_choice(request.app.state.payment_gateway)
+    context = {"priced": priced, "quote": priced.quote, "errors": errors, "payment": choice,
                "country": COUNTRIES[visit.state.address["country"]].name}  # fmt: skip
     response = _page(request, visit, "checkout/review.html", context, 422 if errors else 200)
     return allow_payment_page(response, settings)
@@ -229,6 +230,10 @@ async def place_order(request: Request) -> Response:
         return await _review(request, visit, {"form": "Please place the order from this page."})
     if method not in payments.method_codes():
         return await _review(request, visit, {"payment": "Please choose how to pay."})
+    if method == payments.CARD:  # the card provider may have gone down since the review
+        notice = await failover.card_notice(request.app.state.payment_gateway)
+        if notice:
+            return await _review(request, visit, {"payment": notice})
     try:
         settings = request.app.state.settings
         async with transaction(request.app.state.sessionmaker) as db:
@@ -236,7 +241,7 @@ async def place_order(request: Request) -> Response:
                 db, cart_token=visit.cart_token, state=visit.state, key=key,
                 expected_total_minor=whole_number(field(form, "total", 12), 0, 10**11),
                 account_id=visit.session.account_id, settings=settings,
-                now=datetime.now(UTC),
+                now=datetime.now(UTC), payment_method=method,
             )  # fmt: skip
     except ItemsUnavailable as unavailable:
         context = {"problems": unavailable.problems}

@@ -36,6 +36,9 @@ from app.notifications.service import queue_email
 from app.orders import service as orders
 from app.orders.models import Order
 from app.orders.vouchers import VoucherRefused, discount_for, normalise_code
+from app.payments import service as payments
+from app.payments import transfers
+from app.payments.gateways.bank_transfer import TransferInstructions
 from app.settings import Settings
 
 
@@ -201,14 +204,15 @@ def _draft(
 async def place_order(
     session: AsyncSession, *, cart_token: str | None, state: CheckoutState, key: str,
     expected_total_minor: int | None, account_id: int | None, settings: Settings, now: datetime,
-    request_hash: str | None = None,
+    request_hash: str | None = None, payment_method: str = payments.CARD,
 ) -> Placed:  # fmt: skip
     """Place the order for the cart, once per `key` (the review form's idempotency key).
 
     A key that placed an order already gives that order back, writing nothing. Raises
     CheckoutError (cart not ready, total changed since the review), ItemsUnavailable, or
     VoucherRefused; the caller's transaction then rolls back. `request_hash` is recorded with
-    the order (the API's record of the request that placed it).
+    the order (the API's record of the request that placed it). With `payment_method` bank
+    transfer the stock is held for the transfer and the mail carries its instructions.
     """
     # No look for the key first: a replay finds its cart emptied (or its total changed, its
     # stock or voucher taken) and is answered by the look below; one that prices the same ends
@@ -243,7 +247,10 @@ async def place_order(
         await orders.take_voucher_use(
             session, state.voucher, priced.cart.subtotal_minor, priced.quote.currency, now
         )
-    await _queue_confirmation(session, order, priced.quote, settings)
+    transfer = None
+    if payment_method == payments.BANK_TRANSFER:
+        transfer = await transfers.start_bank_transfer(session, settings, order, now)
+    await _queue_confirmation(session, order, priced.quote, settings, transfer)
     await cart.empty_cart(session, cart_token)
     # Payment starts after this transaction commits (payments.start_payment): the provider is
     # never called while the order's and the stock's rows are locked.
@@ -269,8 +276,9 @@ def order_url(settings: Settings, number: str) -> str:
 
 
 async def _queue_confirmation(
-    session: AsyncSession, order: Order, priced: Quote, settings: Settings
-) -> None:
+    session: AsyncSession, order: Order, priced: Quote, settings: Settings,
+    transfer: TransferInstructions | None,
+) -> None:  # fmt: skip
     def money(amount: int) -> str:
         return format_money(amount, priced.currency)
 
@@ -298,6 +306,11 @@ async def _queue_confirmation(
             ) if part
         ],
         "reservation_minutes": settings.reservation_minutes,
+        "transfer": None if transfer is None else {
+            "holder": transfer.holder, "iban": transfer.iban_grouped, "bic": transfer.bic,
+            "amount": money(transfer.amount_minor), "reference": transfer.reference,
+            "pay_by": transfer.pay_by.strftime("%H:%M UTC on %d %B %Y"),
+        },
     }  # fmt: skip
     key = f"order-confirmation:{order.number}"
     await queue_email(session, order.email, "order_confirmation", context, key=key)

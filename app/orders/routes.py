@@ -15,6 +15,7 @@ from app.accounts import service as accounts
 from app.accounts.validation import COUNTRIES
 from app.db import transaction
 from app.orders import service as orders
+from app.payments import failover, transfers
 from app.payments import service as payments
 from app.web.forms import render_personal
 from app.web.security import allow_payment_page
@@ -40,9 +41,12 @@ async def order_page(request: Request) -> Response:
             raise HTTPException(404)
         lines = await orders.list_lines(db, order.id)
         payment = await payments.order_payment(db, order)
+        transfer = await transfers.transfer_for_order(db, request.app.state.settings, order)
+    card_notice = await failover.card_notice(request.app.state.payment_gateway)
     problem = payments.problem_for(request.query_params.get("payment_error", "")[:40])
     context = {"order": order, "lines": lines, "title": f"Order {order.number}",
                "payment": payment, "payment_problem": problem or payment.problem,
+               "transfer": transfer, "card_notice": card_notice,
                "link_key": request.query_params.get("key", "")[:100],
                "status_label": orders.STATUS_LABELS[order.status],
                "country": COUNTRIES.get(order.shipping_address.get("country", "")),

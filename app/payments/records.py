@@ -17,6 +17,7 @@ from sqlmodel import col, select
 
 from app.orders.models import Order
 from app.payments.errors import message_for
+from app.payments.gateways.bank_transfer import NAME as BANK_TRANSFER_GATEWAY
 from app.payments.gateways.base import PaymentStatus, ProviderState
 from app.payments.models import Payment, PaymentTransaction, PaymentWebhookEvent
 
@@ -200,13 +201,16 @@ async def _update(session: AsyncSession, payment: Payment, **values: object) -> 
 
 async def orders_awaiting_provider(session: AsyncSession) -> list[str]:
     """Numbers of orders with an attempt that may still take (or has taken) money without us
-    knowing: being started, or a hosted page not known to be closed."""
+    knowing: being started, or a hosted page not known to be closed. A bank transfer is not
+    one: no provider takes money for it, so its order expires with its hold (a transfer that
+    comes later is recorded by staff and flagged to send back)."""
     rows = await session.execute(
         select(Payment.order_number)
         .where(
+            col(Payment.gateway) != BANK_TRANSFER_GATEWAY,
             (col(Payment.state) == CREATED)
             | (col(Payment.state).in_([PENDING, FAILED, AUTHORIZED])
-               & col(Payment.provider_reference).is_not(None))
+               & col(Payment.provider_reference).is_not(None)),
         )
         .distinct()
     )  # fmt: skip

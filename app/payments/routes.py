@@ -20,6 +20,7 @@ from app.accounts import service as accounts
 from app.db import transaction
 from app.orders import service as orders
 from app.payments import service as payments
+from app.payments import transfers
 from app.payments.errors import PaymentError
 from app.payments.gateways.base import WebhookRejected
 from app.web.caching import keep_private
@@ -58,6 +59,8 @@ async def pay_order(request: Request) -> Response:
     if not await _may_pay(request, number, key):
         raise HTTPException(404)
     back = f"?{urlencode({'key': key})}" if key else ""
+    if field(form, "method", 20) == payments.BANK_TRANSFER:
+        return await _switch_to_transfer(request, number, key, back)
     try:
         started = await payments.start_payment(
             request.app.state.sessionmaker, request.app.state.payment_gateway,
@@ -67,6 +70,19 @@ async def pay_order(request: Request) -> Response:
         query = urlencode({"payment_error": error.code, **({"key": key} if key else {})})
         return _go(f"/orders/{number}?{query}")
     return _go(started.redirect_url or f"/orders/{number}{back}")
+
+
+async def _switch_to_transfer(request: Request, number: str, key: str, back: str) -> Response:
+    """The order page's "Pay by bank transfer instead": it then shows the instructions."""
+    try:
+        await transfers.switch_to_bank_transfer(
+            request.app.state.sessionmaker, request.app.state.payment_gateway,
+            request.app.state.settings, number, datetime.now(UTC),
+        )  # fmt: skip
+    except PaymentError as error:
+        query = urlencode({"payment_error": error.code, **({"key": key} if key else {})})
+        return _go(f"/orders/{number}?{query}")
+    return _go(f"/orders/{number}{back}")
 
 
 async def payment_return(request: Request) -> Response:

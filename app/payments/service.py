@@ -41,7 +41,7 @@ from app.settings import Settings
 log = logging.getLogger("edgecart.payments")
 
 CARD = "card"
-PAY_LATER = "pay_later"
+BANK_TRANSFER = "bank_transfer"  # app/payments/transfers.py
 STALE_START_SECONDS = 120
 NOT_HELD = (
     "This order's items are no longer held for you, so it cannot be paid any more. "
@@ -90,8 +90,8 @@ def available_methods() -> list[PaymentMethod]:
             "details never reach this shop.",
         ),
         PaymentMethod(
-            PAY_LATER, "Pay later", "Place the order now and pay by card from your order page "
-            "while its items are held for you.",
+            BANK_TRANSFER, "Bank transfer", "Place the order now and transfer the amount to our "
+            "bank account; we send it once the money arrives.",
         ),
     ]  # fmt: skip
 
@@ -188,6 +188,8 @@ async def _open_attempts(session: AsyncSession, order_id: int, now: datetime) ->
             if not records.is_stale_start(payment, now, STALE_START_SECONDS):
                 raise PaymentError("busy", PROBLEMS["busy"])
             await records.set_failed(session, payment, "start_interrupted", "no answer stored")
+        elif payment.gateway == BANK_TRANSFER:
+            continue  # instructions, not a page taking money: nothing to close at a provider
         elif payment.state in records.UNSETTLED and payment.provider_reference:
             still_open.append(payment)
     return still_open

@@ -45,13 +45,13 @@ async def ready_cart(
 
 async def place(
     settings: Settings, ready: Ready, *, key: str | None = None, account_id: int | None = None,
-    now: datetime | None = None,
+    now: datetime | None = None, payment_method: str = "card",
 ) -> checkout.Placed:  # fmt: skip
     async with session_for(settings.database_url) as session:
         return await checkout.place_order(
             session, cart_token=ready.cart_token, state=ready.state,
             key=key or ready.state.key, expected_total_minor=None, account_id=account_id,
-            settings=settings, now=now or datetime.now(UTC),
+            settings=settings, now=now or datetime.now(UTC), payment_method=payment_method,
         )  # fmt: skip
 
 

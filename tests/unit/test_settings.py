@@ -49,6 +49,7 @@ PRODUCTION = {
     "STRIPE_API_BASE": "https://api.stripe.com",
     "STRIPE_SECRET_KEY": "sk_live_not_a_real_key",
     "STRIPE_WEBHOOK_SECRET": "whsec_not_a_real_secret",
+    "BANK_TRANSFER_IBAN": "GB82 WEST 1234 5698 7654 32",
 }
 
 
@@ -206,3 +207,8 @@ def test_production_refuses_the_payment_simulator_defaults(
 def test_bad_payment_settings_are_refused_by_name(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({name: value})
+
+
+def test_production_refuses_the_demo_bank_account() -> None:
+    with pytest.raises(SettingsError, match="BANK_TRANSFER_IBAN is the demo account"):
+        Settings.from_env({**PRODUCTION, "BANK_TRANSFER_IBAN": "DE89 3704 0044 0532 0130 00"})

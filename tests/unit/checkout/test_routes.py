@@ -55,7 +55,7 @@ async def _to_review(client: httpx.AsyncClient) -> tuple[str, str, httpx.Respons
 
 
 async def _place(
-    client: httpx.AsyncClient, key: str, total: str, method: str = "pay_later"
+    client: httpx.AsyncClient, key: str, total: str, method: str = "bank_transfer"
 ) -> httpx.Response:
     token = await csrf_token(client, "/checkout")
     data = {"csrf_token": token, "key": key, "total": total, "payment_method": method}
@@ -274,7 +274,7 @@ async def test_double_submits_and_replays_place_one_order(
     await _fill_cart(client, database_url)
     key, total, _ = await _to_review(client)
     token = await csrf_token(client, "/checkout/review")
-    data = {"csrf_token": token, "key": key, "total": total, "payment_method": "pay_later"}
+    data = {"csrf_token": token, "key": key, "total": total, "payment_method": "bank_transfer"}
 
     first, second = await asyncio.gather(
         client.post("/checkout/place-order", data=data),
