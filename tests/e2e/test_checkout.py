@@ -73,6 +73,11 @@ def _pay_on_hosted_page(page: Page) -> None:
     page.get_by_test_id("pay-button").click()
 
 
+def choose_bank_transfer(page: Page) -> None:
+    """On the review step: pay by bank transfer (the order page comes next, not the card's)."""
+    page.get_by_test_id("payment-method").get_by_label(re.compile("Bank transfer")).check()
+
+
 def fill_details(page: Page, email: str) -> None:
     """Step 1 of the checkout as a guest: the e-mail and a German address, then on."""
     page.get_by_test_id("checkout-email").fill(email)

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from app.devstack.mailsink import LocalMailSink
 from tests.e2e.conftest import OpenPage
-from tests.e2e.test_checkout import add_something_in_stock, fill_details
+from tests.e2e.test_checkout import add_something_in_stock, choose_bank_transfer, fill_details
 
 
 class _Links(HTMLParser):
@@ -42,6 +42,7 @@ def test_the_confirmation_mail_arrives_and_its_link_opens_the_order(
     page.get_by_test_id("checkout-button").click()
     fill_details(page, email)
     page.get_by_role("button", name="Continue to review").click()
+    choose_bank_transfer(page)  # the order stays here, waiting, instead of the card's page
     page.get_by_test_id("place-order").click()
     expect(page.get_by_test_id("order-number")).to_have_text(re.compile(r"^EC-\d+$"))
     number = page.get_by_test_id("order-number").inner_text()
