@@ -5,7 +5,7 @@ never commits."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -424,25 +424,33 @@ async def change_price(
     await edge.queue_purge(session, keys + [f"collection-{c}" for c in ruled.scalars()])
 
 
+async def _update_row(
+    session: AsyncSession, table: str, row_id: int, changes: Mapping[str, object]
+) -> bool:
+    """Set the given columns (those not None) of one row; False when nothing was to change.
+    `table` and the column names come from this module, never from input."""
+    values = {name: value for name, value in changes.items() if value is not None}
+    if not values:
+        return False
+    assignments = ", ".join(f"{name} = :{name}" for name in values)
+    found = await session.execute(
+        text(f"UPDATE {table} SET {assignments} WHERE id = :id RETURNING id"),
+        {**values, "id": row_id},
+    )
+    if found.scalar_one_or_none() is None:
+        raise CatalogNotFound(f"{table} {row_id}")
+    return True
+
+
 async def update_product(
     session: AsyncSession, product_id: int, *, title: str | None = None,
     description: str | None = None, featured: bool | None = None,
 ) -> None:  # fmt: skip
     """A product's title, description, or whether the home page features it."""
     changes = {"title": title, "description": description, "is_featured": featured}
-    values = {name: value for name, value in changes.items() if value is not None}
-    if not values:
-        return
-    assignments = ", ".join(f"{name} = :{name}" for name in values)
-    found = await session.execute(
-        text(f"UPDATE product SET {assignments} WHERE id = :id RETURNING id"),
-        {**values, "id": product_id},
-    )
-    if found.scalar_one_or_none() is None:
-        raise CatalogNotFound(f"product {product_id}")
-    await edge.queue_purge(
-        session, [f"product-{product_id}", *(["home"] if featured is not None else [])]
-    )
+    if await _update_row(session, "product", product_id, changes):
+        home = ["home"] if featured is not None else []
+        await edge.queue_purge(session, [f"product-{product_id}", *home])
 
 
 async def update_category(
@@ -451,17 +459,9 @@ async def update_category(
 ) -> None:  # fmt: skip
     """A category's name or description: its pages, its children's and products' breadcrumbs,
     and the home page's departments all carry `category-<id>`."""
-    values = {k: v for k, v in {"name": name, "description": description}.items() if v is not None}
-    if not values:
-        return
-    assignments = ", ".join(f"{key} = :{key}" for key in values)
-    found = await session.execute(
-        text(f"UPDATE category SET {assignments} WHERE id = :id RETURNING id"),
-        {**values, "id": category_id},
-    )
-    if found.scalar_one_or_none() is None:
-        raise CatalogNotFound(f"category {category_id}")
-    await edge.queue_purge(session, [f"category-{category_id}"])
+    changes = {"name": name, "description": description}
+    if await _update_row(session, "category", category_id, changes):
+        await edge.queue_purge(session, [f"category-{category_id}"])
 
 
 async def update_collection(
@@ -469,16 +469,6 @@ async def update_collection(
     description: str | None = None,
 ) -> None:  # fmt: skip
     """A collection's title or description: its pages and the home page."""
-    values = {
-        k: v for k, v in {"title": title, "description": description}.items() if v is not None
-    }
-    if not values:
-        return
-    assignments = ", ".join(f"{key} = :{key}" for key in values)
-    found = await session.execute(
-        text(f"UPDATE collection SET {assignments} WHERE id = :id RETURNING id"),
-        {**values, "id": collection_id},
-    )
-    if found.scalar_one_or_none() is None:
-        raise CatalogNotFound(f"collection {collection_id}")
-    await edge.queue_purge(session, [f"collection-{collection_id}", "home"])
+    changes = {"title": title, "description": description}
+    if await _update_row(session, "collection", collection_id, changes):
+        await edge.queue_purge(session, [f"collection-{collection_id}", "home"])
