@@ -63,6 +63,8 @@ PRIVATE = {
     "/api/v1/orders/{number:str}": "/api/v1/orders/EC-999999",
     "/oauth/authorize": "/oauth/authorize",
     "/admin": "/admin",
+    "/admin/orders": "/admin/orders",
+    "/admin/orders/{number}": "/admin/orders/EC-999999",
     "/admin/orders/{number}/refund": "/admin/orders/EC-999999/refund",
     "/payments/{payment_id:int}/return": "/payments/999999/return",
     "/fragments/me": "/fragments/me",
