@@ -17,6 +17,12 @@ from app.settings import PROJECT_ROOT
 
 VCL_SOURCE = PROJECT_ROOT / "cdn" / "default.vcl"
 DEFAULT_PURGERS = ("127.0.0.1", "::1")
+# varnishd -p parameters for every edge started here (and the VCL tests); each is explained in
+# docs/edge.md ("varnishd parameters").
+VARNISHD_PARAMETERS: tuple[tuple[str, str], ...] = (
+    # The VCL normalises Accept-Encoding itself (br, gzip or nothing).
+    ("http_gzip_support", "off"),
+)
 _BLOCK = "# BEGIN {name}\n(?:.*\n)*?# END {name}\n"
 
 
@@ -24,7 +30,7 @@ def varnish_installed() -> bool:
     return shutil.which("varnishd") is not None or Path("/usr/sbin/varnishd").exists()
 
 
-def _backends_block(ports: Sequence[int], host: str) -> str:
+def _backends_block(ports: Sequence[int], host: str, probes: bool) -> str:
     if not ports:
         raise DevStackError("the edge needs at least one app instance behind it")
     lines = ["# BEGIN backends"]
@@ -35,7 +41,7 @@ def _backends_block(ports: Sequence[int], host: str) -> str:
             f'    .port = "{int(port)}";',
             "    .connect_timeout = 2s;",
             "    .first_byte_timeout = 30s;",
-            "    .probe = health;",
+            *(["    .probe = health;"] if probes else []),
             "}",
         ]
     lines += ["sub vcl_init {", "    new origin = directors.round_robin();"]
@@ -58,12 +64,15 @@ def render_vcl(
     backend_ports: Sequence[int],
     purgers: Sequence[str] = DEFAULT_PURGERS,
     backend_host: str = "127.0.0.1",
+    probes: bool = True,
 ) -> str:
     """The committed VCL with these app instances behind the director and these addresses (or
-    networks, "10.0.0.0/8") allowed to PURGE."""
+    networks, "10.0.0.0/8") allowed to PURGE. `probes=False` leaves the health probe unused
+    (varnishd then needs `-p vcc_err_unref=off`): for varnishtest, whose scripted servers answer
+    only the requests a test expects; the test sets health itself (`backend.set_health`)."""
     source = VCL_SOURCE.read_text()
     for name, block in (
-        ("backends", _backends_block(backend_ports, backend_host)),
+        ("backends", _backends_block(backend_ports, backend_host, probes)),
         ("purgers", _purgers_block(purgers)),
     ):
         replacement = block.replace("\\", "\\\\")  # literal text, not a template
@@ -71,6 +80,13 @@ def render_vcl(
         if found != 1:
             raise DevStackError(f"{VCL_SOURCE} has no '# BEGIN {name}' … '# END {name}' block")
     return source
+
+
+def varnishd_parameter_args(
+    parameters: Sequence[tuple[str, str]] = VARNISHD_PARAMETERS,
+) -> list[str]:
+    """Parameters as varnishd arguments: ["-p", "name=value", …]."""
+    return [arg for name, value in parameters for arg in ("-p", f"{name}={value}")]
 
 
 @dataclass
@@ -82,6 +98,7 @@ class LocalVarnish:
     backend_ports: Sequence[int]
     purgers: Sequence[str] = DEFAULT_PURGERS
     storage: str = "malloc,256m"
+    parameters: Sequence[tuple[str, str]] = VARNISHD_PARAMETERS
     process: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
     @property
@@ -112,9 +129,7 @@ class LocalVarnish:
                     str(vcl),
                     "-s",
                     self.storage,
-                    # The VCL normalises Accept-Encoding itself (br, gzip or nothing).
-                    "-p",
-                    "http_gzip_support=off",
+                    *varnishd_parameter_args(self.parameters),
                 ],
                 stdin=subprocess.DEVNULL,
                 stdout=out,
