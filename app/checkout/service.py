@@ -233,7 +233,13 @@ async def place_order(
         if twin is not None:
             return Placed(twin, False)
         raise
-    expires = now + timedelta(minutes=settings.reservation_minutes)
+    # A bank transfer holds the stock for its days from the start (not a short hold extended).
+    hold = (
+        timedelta(days=settings.bank_transfer_days)
+        if payment_method == payments.BANK_TRANSFER
+        else timedelta(minutes=settings.reservation_minutes)
+    )
+    expires = now + hold
     draft = _draft(state, account_id, priced.quote, request_hash)
     order, created = await orders.create_order(session, draft, key, expires, state.email)
     if not created:  # a concurrent submit with this key won: its order is the order

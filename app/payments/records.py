@@ -55,14 +55,16 @@ async def create_attempt(
     session: AsyncSession, order: Order, gateway: str, capture_mode: str
 ) -> Payment:
     assert order.id is not None
-    payment = Payment(
-        order_id=order.id, order_number=order.number, gateway=gateway, capture_mode=capture_mode,
-        state=CREATED, amount_minor=order.total_minor, currency=order.currency,
+    inserted = await session.scalars(
+        insert(Payment)
+        .values(
+            order_id=order.id, order_number=order.number, gateway=gateway,
+            capture_mode=capture_mode, state=CREATED, amount_minor=order.total_minor,
+            currency=order.currency,
+        )
+        .returning(Payment)
     )  # fmt: skip
-    session.add(payment)
-    await session.flush()
-    await session.refresh(payment)
-    return payment
+    return inserted.one()
 
 
 async def get_payment(
@@ -193,10 +195,14 @@ async def remember_event(
 
 
 async def _update(session: AsyncSession, payment: Payment, **values: object) -> None:
+    """Change the row and the object in one round trip (RETURNING refreshes it)."""
     await session.execute(
-        update(Payment).where(col(Payment.id) == payment.id).values(**values, updated_at=func.now())
+        update(Payment)
+        .where(col(Payment.id) == payment.id)
+        .values(**values, updated_at=func.now())
+        .returning(Payment)
+        .execution_options(populate_existing=True)
     )
-    await session.refresh(payment)
 
 
 async def orders_awaiting_provider(session: AsyncSession) -> list[str]:

@@ -88,7 +88,8 @@ async def start_bank_transfer(
     if pending is not None and pending.state == records.PENDING:
         return _instructions(settings, order, pending)
     until = now + timedelta(days=settings.bank_transfer_days)
-    if not await orders.extend_reservation(session, order, until, now):
+    placed_with_the_hold = order.reserved_until is not None and order.reserved_until >= until
+    if not placed_with_the_hold and not await orders.extend_reservation(session, order, until, now):
         raise PaymentError("hold_expired", NOT_HELD)
     payment = await records.create_attempt(session, order, BANK_TRANSFER, CaptureMode.AUTOMATIC)
     assert payment.id is not None
