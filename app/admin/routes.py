@@ -21,14 +21,7 @@ from app.accounts.validation import FieldError
 from app.db import transaction
 from app.web.caching import keep_private
 from app.web.forms import field, personal_form, render_personal
-from app.web.sessions import signed_in
-
-
-async def _staff(request: Request) -> tuple[Session, UserAccount]:
-    found = await signed_in(request)
-    if found is None or not found[1].is_staff or not found[0].staff:
-        raise HTTPException(404)
-    return found
+from app.web.sessions import require_staff
 
 
 async def _page(
@@ -53,12 +46,12 @@ async def _page(
 
 
 async def landing(request: Request) -> Response:
-    session, account = await _staff(request)
+    session, account = await require_staff(request)
     return await _page(request, session, account, {}, 200)
 
 
 async def change_role(request: Request) -> Response:
-    session, account = await _staff(request)
+    session, account = await require_staff(request)
     form = await personal_form(request, session)
     role = field(form, "role", 20)
     try:

@@ -16,12 +16,12 @@ from starlette.routing import Route
 from app.accounts.models import UserAccount
 from app.accounts.permissions import PermissionDenied, has_permission
 from app.accounts.sessions import Session
-from app.admin.routes import _staff
 from app.db import transaction
 from app.payments import transfers
 from app.payments.errors import PaymentError
 from app.web.caching import keep_private
 from app.web.forms import personal_form, render_personal
+from app.web.sessions import require_staff
 
 
 async def _case_page(
@@ -46,7 +46,7 @@ async def _case_page(
 
 
 async def awaiting_transfer(request: Request) -> Response:
-    session, account = await _staff(request)
+    session, account = await require_staff(request)
     try:
         async with transaction(request.app.state.sessionmaker) as db:
             waiting = await transfers.list_awaiting_transfer(db, account)
@@ -57,12 +57,12 @@ async def awaiting_transfer(request: Request) -> Response:
 
 
 async def admin_order(request: Request) -> Response:
-    session, account = await _staff(request)
+    session, account = await require_staff(request)
     return await _case_page(request, session, account, request.path_params["number"], {}, 200)
 
 
 async def transfer_received(request: Request) -> Response:
-    session, account = await _staff(request)
+    session, account = await require_staff(request)
     number = request.path_params["number"]
     await personal_form(request, session)
     try:

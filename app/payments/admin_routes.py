@@ -24,16 +24,7 @@ from app.orders import service as orders
 from app.payments import refunds
 from app.web.caching import keep_private
 from app.web.forms import field, personal_form, render_personal
-from app.web.sessions import signed_in
-
-
-async def _staff(request: Request) -> tuple[Session, UserAccount]:
-    found = await signed_in(request)
-    if found is None or not found[1].is_staff or not found[0].staff:
-        raise HTTPException(404)
-    if not has_permission(found[1], "orders.view"):
-        raise HTTPException(403, "Your role may not see orders.")
-    return found
+from app.web.sessions import require_staff
 
 
 async def _page(
@@ -62,12 +53,12 @@ async def _page(
 
 
 async def refund_page(request: Request) -> Response:
-    session, account = await _staff(request)
+    session, account = await require_staff(request)
     return await _page(request, session, account, errors={}, status=200)
 
 
 async def refund_submit(request: Request) -> Response:
-    session, account = await _staff(request)
+    session, account = await require_staff(request)
     form = await personal_form(request, session)
     number, key, typed = (
         request.path_params["number"],

@@ -110,14 +110,14 @@ async def start_payment(
     """Open a hosted payment page for an unpaid order: a new attempt, after closing the ones
     still open (so a shopper can never pay two of them). Raises PaymentError (not payable, hold
     run out, provider unreachable); nothing is charged then."""
-    still_open = await _wait_for_open_attempts(sessionmaker, settings, order_number, now)
+    still_open = await wait_for_open_attempts(sessionmaker, settings, order_number, now)
     for payment in still_open:
-        if await _close_attempt(sessionmaker, gateway, settings, payment):
+        if await close_attempt(sessionmaker, gateway, settings, payment):
             return PaymentStart(CARD, None, "Your payment has gone through already.")
     window = timedelta(minutes=settings.payment_window_minutes)
     hold = window + timedelta(minutes=settings.payment_grace_minutes)
     async with transaction(sessionmaker) as session:
-        order = await _payable_order(session, order_number)
+        order = await payable_order(session, order_number)
         if not await orders.extend_reservation(session, order, now + hold, now):
             raise PaymentError("hold_expired", NOT_HELD)
         payment = await records.create_attempt(
@@ -151,7 +151,7 @@ async def start_payment(
     return PaymentStart(CARD, started.redirect_url, "")
 
 
-async def _payable_order(session: AsyncSession, number: str) -> Order:
+async def payable_order(session: AsyncSession, number: str) -> Order:
     order = await orders.get_order(session, number)
     order = await orders.lock_order(session, order.id) if order and order.id else None
     if order is None:
@@ -161,7 +161,7 @@ async def _payable_order(session: AsyncSession, number: str) -> Order:
     return order
 
 
-async def _wait_for_open_attempts(
+async def wait_for_open_attempts(
     sessionmaker: SessionMaker, settings: Settings, order_number: str, now: datetime
 ) -> list[Payment]:
     """The order's attempts to close before a new one. While another request is starting one
@@ -170,7 +170,7 @@ async def _wait_for_open_attempts(
     while True:
         try:
             async with transaction(sessionmaker) as session:
-                order = await _payable_order(session, order_number)
+                order = await payable_order(session, order_number)
                 assert order.id is not None
                 return await _open_attempts(session, order.id, now)
         except PaymentError as error:
@@ -195,7 +195,7 @@ async def _open_attempts(session: AsyncSession, order_id: int, now: datetime) ->
     return still_open
 
 
-async def _close_attempt(
+async def close_attempt(
     sessionmaker: SessionMaker, gateway: Gateway, settings: Settings, payment: Payment
 ) -> bool:
     """Close an older attempt's hosted page; True if it turned out paid (or authorized)."""

@@ -38,10 +38,10 @@ from app.payments.models import Payment
 from app.payments.service import (
     BANK_TRANSFER,
     NOT_HELD,
-    _close_attempt,
-    _payable_order,
-    _wait_for_open_attempts,
+    close_attempt,
     confirm_paid,
+    payable_order,
+    wait_for_open_attempts,
 )
 from app.settings import Settings
 
@@ -115,9 +115,9 @@ async def switch_to_bank_transfer(
     closing one shows it was paid after all. If the card provider cannot be reached to close
     one, the switch goes ahead: that page expires with its window, and should it take money
     anyway, `confirm_paid` flags the second payment for a refund."""
-    for payment in await _wait_for_open_attempts(sessionmaker, settings, order_number, now):
+    for payment in await wait_for_open_attempts(sessionmaker, settings, order_number, now):
         try:
-            if await _close_attempt(sessionmaker, card_gateway, settings, payment):
+            if await close_attempt(sessionmaker, card_gateway, settings, payment):
                 return None
         except PaymentError as error:
             if error.code != "provider_unavailable":
@@ -125,7 +125,7 @@ async def switch_to_bank_transfer(
             log.warning("payment %s: card page left open (provider down) on switching to "
                         "bank transfer", payment.id)  # fmt: skip
     async with transaction(sessionmaker) as session:
-        order = await _payable_order(session, order_number)
+        order = await payable_order(session, order_number)
         return await start_bank_transfer(session, settings, order, now)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -109,4 +110,13 @@ async def require_account(request: Request) -> tuple[Session, UserAccount]:
     found = await signed_in(request)
     if found is None:
         raise SignInRequired
+    return found
+
+
+async def require_staff(request: Request) -> tuple[Session, UserAccount]:
+    """A staff member in a staff session; anyone else gets 404, so staff pages do not even
+    show that they exist."""
+    found = await signed_in(request)
+    if found is None or not found[1].is_staff or not found[0].staff:
+        raise HTTPException(404)
     return found
