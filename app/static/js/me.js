@@ -1,7 +1,8 @@
 /* Personal holes in cached pages (docs/edge.md). Every page comes from the edge with the same
  * neutral header ("Sign in", an empty cart). When this browser has a session, one private
  * request to /fragments/me brings the account menu and the cart badge, which replace the
- * neutral ones by out-of-band swaps. Without a session no request is made at all.
+ * neutral ones by out-of-band swaps, and on a product page the shopper's recently viewed
+ * products. Without a session no request is made at all.
  *
  * The session cookie is HttpOnly; `edgecart_has_session=1` is its readable marker, set and
  * cleared with it. It carries no secret: a forged marker only costs its owner one request. */
@@ -26,6 +27,12 @@
     }
     // swap "none": the answer is made only of out-of-band parts. A failed request (origin
     // down) leaves the neutral header in place and the page working.
-    htmx.ajax("GET", document.body.getAttribute("data-me-url"), { source: content, swap: "none" });
+    // A product page names its product, so the visit is remembered for "Recently viewed".
+    var url = document.body.getAttribute("data-me-url");
+    var viewing = document.querySelector("#recently-viewed[data-product-id]");
+    if (viewing) {
+      url += "?viewing=" + encodeURIComponent(viewing.getAttribute("data-product-id"));
+    }
+    htmx.ajax("GET", url, { source: content, swap: "none" });
   });
 })();
