@@ -35,9 +35,8 @@ from app.web.caching import keep_private
 from app.web.forms import field, personal_form, render_personal
 from app.web.params import whole_number
 from app.web.security import allow_payment_page
-from app.web.sessions import CART_TOKEN_KEY, current_session
+from app.web.sessions import CART_TOKEN_KEY, ORDERS_KEY, current_session, placed_order_numbers
 
-ORDERS_KEY = "orders"  # order numbers placed in this session, for guests to see them
 KEEP_ORDERS = 20
 
 
@@ -265,7 +264,7 @@ async def place_order(request: Request) -> Response:
 
 async def _remember_order(request: Request, visit: Visit, number: str) -> None:
     """The guest may see this order from this session; the next checkout starts afresh."""
-    numbers = json.loads(visit.session.data.get(ORDERS_KEY, "[]"))
+    numbers = placed_order_numbers(visit.session)
     visit.session.data[ORDERS_KEY] = json.dumps([number, *numbers][:KEEP_ORDERS])
     visit.session.data.pop(SESSION_KEY, None)
     await sessions.save_session(request.app.state.redis, visit.session)

@@ -4,8 +4,6 @@ gets the same 404 as for a number that never existed."""
 
 from __future__ import annotations
 
-import json
-
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -19,14 +17,12 @@ from app.payments import failover, transfers
 from app.payments import service as payments
 from app.web.forms import render_personal
 from app.web.security import allow_payment_page
-from app.web.sessions import current_session
-
-ORDERS_KEY = "orders"  # order numbers placed in this session (app/checkout/routes.py)
+from app.web.sessions import current_session, placed_order_numbers
 
 
 async def order_page(request: Request) -> Response:
     session = await current_session(request)
-    numbers = json.loads(session.data.get(ORDERS_KEY, "[]")) if session else []
+    numbers = placed_order_numbers(session)
     async with transaction(request.app.state.sessionmaker) as db:
         account = None
         if session is not None and session.account_id is not None:

@@ -6,7 +6,6 @@ The webhook is exempt from the CSRF checks (app/web/csrf.py): its signature is i
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import UTC, datetime
 from urllib.parse import urlencode
@@ -25,10 +24,9 @@ from app.payments.errors import PaymentError
 from app.payments.gateways.base import WebhookRejected
 from app.web.caching import keep_private
 from app.web.forms import field, personal_form
-from app.web.sessions import current_session
+from app.web.sessions import current_session, placed_order_numbers
 
 log = logging.getLogger("edgecart.payments")
-ORDERS_KEY = "orders"  # order numbers placed in this session (app/checkout/routes.py)
 MAX_WEBHOOK_BYTES = 256 * 1024
 
 
@@ -39,7 +37,7 @@ def _go(path: str) -> Response:
 async def _may_pay(request: Request, number: str, key: str) -> bool:
     """Whoever may see the order may pay it: owner, guest of this session, signed-link holder."""
     session = await current_session(request)
-    numbers = json.loads(session.data.get(ORDERS_KEY, "[]")) if session else []
+    numbers = placed_order_numbers(session)
     async with transaction(request.app.state.sessionmaker) as db:
         account = None
         if session is not None and session.account_id is not None:

@@ -7,6 +7,7 @@ cacheable one (the edge contract in DESIGN.md).
 
 from __future__ import annotations
 
+import json
 from urllib.parse import quote
 
 from starlette.exceptions import HTTPException
@@ -26,6 +27,7 @@ COOKIE = "edgecart_session"
 # something personal to show (app/static/js/me.js). Set and cleared with the session cookie.
 MARKER_COOKIE = "edgecart_has_session"
 CART_TOKEN_KEY = "cart"  # noqa: S105  (the session data key holding the cart token)
+ORDERS_KEY = "orders"  # the order numbers placed in this session: a guest may see their pages
 _LOADED = "edgecart_session_loaded"
 
 
@@ -111,6 +113,14 @@ async def require_account(request: Request) -> tuple[Session, UserAccount]:
     if found is None:
         raise SignInRequired
     return found
+
+
+def placed_order_numbers(session: Session | None) -> list[str]:
+    """The numbers of the orders placed in this session, newest first (checkout keeps them)."""
+    if session is None:
+        return []
+    numbers: list[str] = json.loads(session.data.get(ORDERS_KEY, "[]"))
+    return numbers
 
 
 async def require_staff(request: Request) -> tuple[Session, UserAccount]:
