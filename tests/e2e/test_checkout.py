@@ -78,11 +78,11 @@ def choose_bank_transfer(page: Page) -> None:
     page.get_by_test_id("payment-method").get_by_label(re.compile("Bank transfer")).check()
 
 
-def fill_details(page: Page, email: str) -> None:
+def fill_details(page: Page, email: str, name: str = "Nia No-Script") -> None:
     """Step 1 of the checkout as a guest: the e-mail and a German address, then on."""
     page.get_by_test_id("checkout-email").fill(email)
     address = page.get_by_test_id("shipping-address")
-    address.get_by_label("Full name").fill("Nia No-Script")
+    address.get_by_label("Full name").fill(name)
     address.get_by_label("Street and number").fill("Hauptstr. 2")
     address.get_by_label("Postal code").fill("10115")
     address.get_by_label("City").fill("Berlin")

@@ -28,6 +28,7 @@ from app.payments.gateways import card_breaker
 from app.settings import Settings
 from tests.conftest import LIVE_DATABASES, LIVE_REDIS, payment_account, serve_seeded_shop
 from tests.e2e.conftest import OpenPage, run_beside
+from tests.e2e.test_checkout import fill_details
 from tests.factories.accounts import PASSWORD, make_account
 from tests.factories.catalog import make_product
 from tests.factories.db import session_for
@@ -100,13 +101,7 @@ def _checkout_to_review(page: Page, path: str, email: str) -> None:
     expect(page.get_by_role("banner").get_by_test_id("cart-count")).not_to_have_text("0")
     page.goto("/cart")
     page.get_by_test_id("checkout-button").click()
-    page.get_by_test_id("checkout-email").fill(email)
-    address = page.get_by_test_id("shipping-address")
-    address.get_by_label("Full name").fill("Bea Banker")
-    address.get_by_label("Street and number").fill("Hauptstr. 5")
-    address.get_by_label("Postal code").fill("10115")
-    address.get_by_label("City").fill("Berlin")
-    page.get_by_role("button", name="Continue to shipping").click()
+    fill_details(page, email, "Bea Banker")
     page.get_by_role("button", name="Continue to review").click()
 
 

@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import OpenPage, make_live_product
+from tests.e2e.test_checkout import fill_details
 
 GOOD_CARD = "4242 4242 4242 4242"
 
@@ -21,13 +22,7 @@ def _checkout_to_hosted_page(page: Page, base_url: str, title: str, email: str) 
     expect(page.get_by_role("banner").get_by_test_id("cart-count")).to_have_text("1")
     page.goto("/cart")
     page.get_by_test_id("checkout-button").click()
-    page.get_by_test_id("checkout-email").fill(email)
-    address = page.get_by_test_id("shipping-address")
-    address.get_by_label("Full name").fill("Paula Payer")
-    address.get_by_label("Street and number").fill("Hauptstr. 3")
-    address.get_by_label("Postal code").fill("10115")
-    address.get_by_label("City").fill("Berlin")
-    page.get_by_role("button", name="Continue to shipping").click()
+    fill_details(page, email, "Paula Payer")
     page.get_by_role("button", name="Continue to review").click()
     expect(page.get_by_test_id("payment-method").locator("input[value=card]")).to_be_checked()
     page.get_by_test_id("place-order").click()
