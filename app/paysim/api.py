@@ -32,6 +32,25 @@ def missing(kind: str, object_id: str, param: str) -> tuple[int, dict[str, Any]]
                  code="resource_missing", param=param)  # fmt: skip
 
 
+class _Missing(Exception):
+    """An object the request names does not exist for this account: Stripe's 404."""
+
+    def __init__(self, kind: str, object_id: str, param: str) -> None:
+        super().__init__(kind)
+        self.answer = missing(kind, object_id, param)
+
+
+def _owned(
+    request: Request, account: Account, table: str, object_id: str, kind: str, param: str
+) -> dict[str, Any]:
+    """The account's object `object_id` from the store's `table` ("sessions", "intents")."""
+    store = _store(request)
+    found = store.owned(getattr(store, table), object_id, account)
+    if found is None:
+        raise _Missing(kind, object_id, param)
+    return found
+
+
 def _store(request: Request) -> Store:
     store: Store = request.app.state.store
     return store
@@ -76,7 +95,10 @@ def api(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
                                      "first used with.")  # fmt: skip
                 return JSONResponse(body, status)
             return JSONResponse(body, status, headers={"Idempotent-Replayed": "true"})
-        status, body = await handler(request, account, params)
+        try:
+            status, body = await handler(request, account, params)
+        except _Missing as gone:
+            status, body = gone.answer
         if key:
             account.replies[key] = (asked, status, body)
         return JSONResponse(body, status, headers={"Request-Id": new_id("req")})
@@ -150,12 +172,10 @@ def public(obj: dict[str, Any]) -> dict[str, Any]:
 async def retrieve_session(
     request: Request, account: Account, params: dict[str, Any]
 ) -> tuple[int, dict[str, Any]]:
-    store, session_id = _store(request), request.path_params["id"]
-    session = store.owned(store.sessions, session_id, account)
-    if session is None:
-        return missing("checkout.session", session_id, "session")
+    session = _owned(request, account, "sessions", request.path_params["id"],
+                     "checkout.session", "session")  # fmt: skip
     expire_if_due(account, session)
-    return 200, public(_expanded(store, session, params))
+    return 200, public(_expanded(_store(request), session, params))
 
 
 def expire_if_due(account: Account, session: dict[str, Any]) -> None:
@@ -167,10 +187,8 @@ def expire_if_due(account: Account, session: dict[str, Any]) -> None:
 async def expire_session(
     request: Request, account: Account, params: dict[str, Any]
 ) -> tuple[int, dict[str, Any]]:
-    store, session_id = _store(request), request.path_params["id"]
-    session = store.owned(store.sessions, session_id, account)
-    if session is None:
-        return missing("checkout.session", session_id, "session")
+    session = _owned(request, account, "sessions", request.path_params["id"],
+                     "checkout.session", "session")  # fmt: skip
     expire_if_due(account, session)
     if session["status"] != "open":
         return error(400, "invalid_request_error", "Only Checkout Sessions with a status of "
@@ -183,10 +201,8 @@ async def expire_session(
 async def retrieve_intent(
     request: Request, account: Account, params: dict[str, Any]
 ) -> tuple[int, dict[str, Any]]:
-    store, intent_id = _store(request), request.path_params["id"]
-    intent = store.owned(store.intents, intent_id, account)
-    if intent is None:
-        return missing("payment_intent", intent_id, "intent")
+    intent = _owned(request, account, "intents", request.path_params["id"],
+                    "payment_intent", "intent")  # fmt: skip
     return 200, public(intent)
 
 
@@ -199,10 +215,8 @@ def _unexpected(intent: dict[str, Any], action: str) -> tuple[int, dict[str, Any
 async def capture_intent(
     request: Request, account: Account, params: dict[str, Any]
 ) -> tuple[int, dict[str, Any]]:
-    store, intent_id = _store(request), request.path_params["id"]
-    intent = store.owned(store.intents, intent_id, account)
-    if intent is None:
-        return missing("payment_intent", intent_id, "intent")
+    intent = _owned(request, account, "intents", request.path_params["id"],
+                    "payment_intent", "intent")  # fmt: skip
     if intent["status"] != "requires_capture":
         return _unexpected(intent, "captured")
     amount = _int(params, "amount_to_capture") or intent["amount"]
@@ -217,10 +231,8 @@ async def capture_intent(
 async def cancel_intent(
     request: Request, account: Account, params: dict[str, Any]
 ) -> tuple[int, dict[str, Any]]:
-    store, intent_id = _store(request), request.path_params["id"]
-    intent = store.owned(store.intents, intent_id, account)
-    if intent is None:
-        return missing("payment_intent", intent_id, "intent")
+    intent = _owned(request, account, "intents", request.path_params["id"],
+                    "payment_intent", "intent")  # fmt: skip
     if intent["status"] not in {"requires_payment_method", "requires_capture"}:
         return _unexpected(intent, "canceled")
     intent |= {"status": "canceled", "amount_capturable": 0, "canceled_at": now()}
@@ -231,10 +243,9 @@ async def cancel_intent(
 async def create_refund(
     request: Request, account: Account, params: dict[str, Any]
 ) -> tuple[int, dict[str, Any]]:
-    store, intent_id = _store(request), str(params.get("payment_intent", ""))
-    intent = store.owned(store.intents, intent_id, account)
-    if intent is None:
-        return missing("payment_intent", intent_id, "payment_intent")
+    store = _store(request)
+    intent = _owned(request, account, "intents", str(params.get("payment_intent", "")),
+                    "payment_intent", "payment_intent")  # fmt: skip
     if intent["status"] != "succeeded":
         return _unexpected(intent, "refunded")
     left = intent["amount_received"] - intent.get("_refunded", 0)
@@ -246,7 +257,8 @@ async def create_refund(
     intent["_refunded"] = intent.get("_refunded", 0) + amount
     refund = {
         "id": new_id("re"), "object": "refund", "amount": amount, "currency": intent["currency"],
-        "payment_intent": intent_id, "charge": intent.get("latest_charge"), "status": "succeeded",
+        "payment_intent": intent["id"], "charge": intent.get("latest_charge"),
+        "status": "succeeded",
         "created": now(), "metadata": params.get("metadata") or {},
     }  # fmt: skip
     store.refunds[refund["id"]] = refund
